@@ -1,0 +1,55 @@
+namespace Flywheel.Tensors;
+
+/// <summary>
+/// A read-only, zero-copy view of one tensor's bytes, usually inside a memory-mapped model file.
+/// The view does not own its memory: it is valid only while the file that produced it stays open.
+/// Shape is in GGUF order: <c>Shape[0]</c> is the fastest-varying dimension (the row length).
+/// </summary>
+public sealed unsafe class TensorView
+{
+    public TensorView(string name, GgmlType type, long[] shape, byte* data, long byteLength)
+    {
+        Name = name;
+        Type = type;
+        Shape = shape;
+        Data = data;
+        ByteLength = byteLength;
+    }
+
+    public string Name { get; }
+    public GgmlType Type { get; }
+    public IReadOnlyList<long> Shape { get; }
+
+    /// <summary>Start of the tensor's bytes; stays valid while the owning file is open.</summary>
+    public byte* Data { get; }
+    public long ByteLength { get; }
+
+    public long ElementCount
+    {
+        get
+        {
+            long n = 1;
+            foreach (var d in Shape) n *= d;
+            return n;
+        }
+    }
+
+    /// <summary>Elements per row (<c>ne[0]</c>).</summary>
+    public long RowLength => Shape.Count == 0 ? 1 : Shape[0];
+
+    public long RowCount => RowLength == 0 ? 0 : ElementCount / RowLength;
+
+    public long RowBytes => GgmlTypeInfo.RowBytes(Type, RowLength);
+
+    /// <summary>All bytes as a span. Tensors over 2 GiB must be read row by row with <see cref="Row"/>.</summary>
+    public ReadOnlySpan<byte> Bytes => ByteLength <= int.MaxValue
+        ? new ReadOnlySpan<byte>(Data, (int)ByteLength)
+        : throw new InvalidOperationException($"tensor {Name} is {ByteLength} bytes; read it by rows");
+
+    public ReadOnlySpan<byte> Row(long index)
+    {
+        if ((ulong)index >= (ulong)RowCount) throw new ArgumentOutOfRangeException(nameof(index));
+        var rowBytes = RowBytes;
+        return new ReadOnlySpan<byte>(Data + index * rowBytes, checked((int)rowBytes));
+    }
+}
