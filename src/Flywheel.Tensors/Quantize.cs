@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+
+namespace Flywheel.Tensors;
+
+/// <summary>
+/// Scalar reference quantizers. Each reproduces what llama.cpp's <c>llama-quantize</c> writes without an
+/// importance matrix: <c>quantize_row_*_ref</c> in ggml-quants.c for the linear and K formats, and the
+/// no-weights path of <c>quantize_iq4_nl</c> / <c>quantize_iq4_xs</c> for the non-linear ones. Float expressions
+/// keep ggml's operation order and C's conversion rules so the bytes come out identical, not merely close.
+/// All methods are stateless, thread-safe and allocation-free (scratch lives on the stack). Output is
+/// little-endian, as GGUF stores it.
+/// </summary>
+public static partial class Quantize
+{
+    /// <summary>True when <see cref="Row"/> can encode <paramref name="type"/>.</summary>
+    public static bool IsSupported(GgmlType type) => type switch
+    {
+        GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => true,
+        GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 or GgmlType.Q8_1 => true,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
+        GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Encodes <paramref name="src"/> as <paramref name="type"/> into <paramref name="dst"/>. The element count must
+    /// be a whole number of blocks and <paramref name="dst"/> must be exactly <see cref="GgmlTypeInfo.RowBytes"/>
+    /// long. Blocks are independent, so encoding several rows at once gives the same bytes as one row at a time.
+    /// </summary>
+    public static void Row(GgmlType type, ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        if (!IsSupported(type))
+        {
+            throw new NotSupportedException($"no reference quantizer for {GgmlTypeInfo.Name(type)}");
+        }
+        long rowBytes = GgmlTypeInfo.RowBytes(type, src.Length);
+        if (rowBytes < 0)
+        {
+            throw new ArgumentException(
+                $"{src.Length} elements is not a whole number of {GgmlTypeInfo.Name(type)} blocks", nameof(src));
+        }
+        if (dst.Length != rowBytes)
+        {
+            throw new ArgumentException(
+                $"{GgmlTypeInfo.Name(type)} needs {rowBytes} bytes for {src.Length} elements, got {dst.Length}", nameof(dst));
+        }
+
+        switch (type)
+        {
+            case GgmlType.F32: src.CopyTo(MemoryMarshal.Cast<byte, float>(dst)); break;
+            case GgmlType.F16: Fp16.FromFloat(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
+            case GgmlType.BF16: Bf16.FromFloat(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
+            case GgmlType.Q4_0: Q4_0(src, MemoryMarshal.Cast<byte, BlockQ4_0>(dst)); break;
+            case GgmlType.Q4_1: Q4_1(src, MemoryMarshal.Cast<byte, BlockQ4_1>(dst)); break;
+            case GgmlType.Q5_0: Q5_0(src, MemoryMarshal.Cast<byte, BlockQ5_0>(dst)); break;
+            case GgmlType.Q5_1: Q5_1(src, MemoryMarshal.Cast<byte, BlockQ5_1>(dst)); break;
+            case GgmlType.Q8_0: Q8_0(src, MemoryMarshal.Cast<byte, BlockQ8_0>(dst)); break;
+            case GgmlType.Q8_1: Q8_1(src, MemoryMarshal.Cast<byte, BlockQ8_1>(dst)); break;
+            case GgmlType.Q2_K: Q2_K(src, MemoryMarshal.Cast<byte, BlockQ2K>(dst)); break;
+            case GgmlType.Q3_K: Q3_K(src, MemoryMarshal.Cast<byte, BlockQ3K>(dst)); break;
+            case GgmlType.Q4_K: Q4_K(src, MemoryMarshal.Cast<byte, BlockQ4K>(dst)); break;
+            case GgmlType.Q5_K: Q5_K(src, MemoryMarshal.Cast<byte, BlockQ5K>(dst)); break;
+            case GgmlType.Q6_K: Q6_K(src, MemoryMarshal.Cast<byte, BlockQ6K>(dst)); break;
+            case GgmlType.Q8_K: Q8_K(src, MemoryMarshal.Cast<byte, BlockQ8K>(dst)); break;
+            case GgmlType.IQ4_NL: IQ4_NL(src, MemoryMarshal.Cast<byte, BlockIQ4_NL>(dst)); break;
+            case GgmlType.IQ4_XS: IQ4_XS(src, MemoryMarshal.Cast<byte, BlockIQ4XS>(dst)); break;
+        }
+    }
+
+    private static void CheckLength(ReadOnlySpan<float> src, int blocks, int blockElements)
+    {
+        if ((long)blocks * blockElements != src.Length)
+        {
+            throw new ArgumentException($"{src.Length} elements do not fill {blocks} blocks of {blockElements}", nameof(src));
+        }
+    }
+
+    /// <summary>
+    /// C's float-to-small-integer conversion as gcc/clang compile it on x86-64 and arm64: truncate toward zero to a
+    /// 32-bit int, then keep the low bits. ggml's <c>(int8_t)(x + 8.5f)</c> and friends rely on it.
+    /// Out of int range C leaves the result undefined; the quantizers never get there for finite input.
+    /// </summary>
+    private static int Truncate(float f) => (int)f;
+}
