@@ -261,19 +261,36 @@ public static partial class Quantize
     }
 
     /// <summary>
-    /// ggml-quants.c <c>best_index_int8</c>: index of the entry of the sorted table nearest to x, ties going up.
-    /// Comparing 2x with the sum of neighbours keeps the midpoint test exact. Older ggml compared the two float
-    /// differences instead; the answers differ only when x lies within rounding of a midpoint.
+    /// ggml-quants.c <c>best_index_int8</c>: index of the entry of the sorted table nearest to x. Clamps to the ends,
+    /// bisects, then compares the two float distances, so a tie (or distances equal after rounding) goes to the
+    /// upper entry. Newer ggml compares 2x with the sum of the neighbours instead; that differs only within
+    /// rounding of a midpoint, and we follow the version llama-quantize was built from.
     /// </summary>
     private static int BestIndex(ReadOnlySpan<sbyte> values, float x)
     {
-        float x2 = x + x;
-        int index = 0;
-        for (int step = values.Length >> 1; step > 0; step >>= 1)
+        int n = values.Length;
+        if (x <= values[0])
         {
-            int j = index + step;
-            index = x2 >= (float)(values[j - 1] + values[j]) ? j : index;
+            return 0;
         }
-        return index;
+        if (x >= values[n - 1])
+        {
+            return n - 1;
+        }
+        int lower = 0;
+        int upper = n - 1;
+        while (upper - lower > 1)
+        {
+            int mid = (lower + upper) / 2;
+            if (x < values[mid])
+            {
+                upper = mid;
+            }
+            else
+            {
+                lower = mid;
+            }
+        }
+        return x - values[upper - 1] < values[upper] - x ? upper - 1 : upper;
     }
 }
