@@ -76,9 +76,11 @@ public static partial class Quantize
     }
 
     /// <summary>
-    /// C's float-to-small-integer conversion as gcc/clang compile it on x86-64 and arm64: truncate toward zero to a
-    /// 32-bit int, then keep the low bits. ggml's <c>(int8_t)(x + 8.5f)</c> and friends rely on it.
-    /// Out of int range C leaves the result undefined; the quantizers never get there for finite input.
+    /// C's float-to-small-integer conversion as gcc compiles it for x86-64, the platform llama.cpp's files and our
+    /// fixtures come from: <c>cvttss2si</c> truncates toward zero to 32 bits, and NaN or anything outside the int
+    /// range gives 0x80000000; the low bits are then kept. ggml's <c>(int8_t)(x + 8.5f)</c> and friends rely on it,
+    /// and it matters for real inputs: a subnormal block maximum makes 1/d infinite. (.NET would saturate instead,
+    /// as arm64 does, which gives different codes.)
     /// </summary>
-    private static int Truncate(float f) => (int)f;
+    private static int Truncate(float f) => f >= -2147483648f && f < 2147483648f ? (int)f : int.MinValue;
 }
