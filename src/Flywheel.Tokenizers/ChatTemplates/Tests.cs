@@ -1,0 +1,63 @@
+namespace Flywheel.Tokenizers.ChatTemplates;
+
+/// <summary>The builtin tests used after "is" (jinja2 3.1 semantics).</summary>
+internal static class Tests
+{
+    private delegate bool Test(object? value, List<object?> args, Interpreter interpreter);
+
+    private static readonly Dictionary<string, Test> Table = new(StringComparer.Ordinal)
+    {
+        ["defined"] = (v, _, _) => v is not Undefined,
+        ["undefined"] = (v, _, _) => v is Undefined,
+        ["none"] = (v, _, _) => v is null,
+        ["boolean"] = (v, _, _) => v is bool,
+        ["false"] = (v, _, _) => v is false,
+        ["true"] = (v, _, _) => v is true,
+        ["integer"] = (v, _, _) => v is long,
+        ["float"] = (v, _, _) => v is double,
+        ["number"] = (v, _, _) => v is long or double or bool,
+        ["string"] = (v, _, _) => v is string,
+        ["mapping"] = (v, _, _) => v is PyDict,
+        ["iterable"] = (v, _, _) => PyOps.IsIterable(v),
+        ["sequence"] = (v, _, _) => v is string or List<object?> or PyTuple or PyDict or Undefined,
+        ["callable"] = (v, _, _) => v is ICallable,
+        ["odd"] = (v, _, _) => PyOps.ToLong(v) % 2 != 0,
+        ["even"] = (v, _, _) => PyOps.ToLong(v) % 2 == 0,
+        ["divisibleby"] = (v, a, _) => PyOps.ToLong(v) % PyOps.ToLong(a[0]) == 0,
+        ["lower"] = (v, _, _) => v is string s && s == s.ToLowerInvariant(),
+        ["upper"] = (v, _, _) => v is string s && s == s.ToUpperInvariant(),
+        ["escaped"] = (_, _, _) => false,
+        ["sameas"] = (v, a, _) => v is null || v is bool ? Equals(v, a[0]) && PyOps.TypeName(v) == PyOps.TypeName(a[0]) : ReferenceEquals(v, a[0]),
+        ["in"] = (v, a, _) => PyOps.Contains(a[0], v),
+        ["eq"] = (v, a, _) => PyOps.Equal(v, a[0]),
+        ["equalto"] = (v, a, _) => PyOps.Equal(v, a[0]),
+        ["=="] = (v, a, _) => PyOps.Equal(v, a[0]),
+        ["ne"] = (v, a, _) => !PyOps.Equal(v, a[0]),
+        ["!="] = (v, a, _) => !PyOps.Equal(v, a[0]),
+        ["lt"] = (v, a, _) => PyOps.Compare(v, a[0], "<") == -1,
+        ["lessthan"] = (v, a, _) => PyOps.Compare(v, a[0], "<") == -1,
+        ["<"] = (v, a, _) => PyOps.Compare(v, a[0], "<") == -1,
+        ["le"] = (v, a, _) => PyOps.Compare(v, a[0], "<=") is -1 or 0,
+        ["<="] = (v, a, _) => PyOps.Compare(v, a[0], "<=") is -1 or 0,
+        ["gt"] = (v, a, _) => PyOps.Compare(v, a[0], ">") == 1,
+        ["greaterthan"] = (v, a, _) => PyOps.Compare(v, a[0], ">") == 1,
+        [">"] = (v, a, _) => PyOps.Compare(v, a[0], ">") == 1,
+        ["ge"] = (v, a, _) => PyOps.Compare(v, a[0], ">=") is 1 or 0,
+        [">="] = (v, a, _) => PyOps.Compare(v, a[0], ">=") is 1 or 0,
+        ["filter"] = (v, _, _) => v is string s && Filters.Exists(s),
+        ["test"] = (v, _, _) => v is string s && Exists(s),
+    };
+
+    public static bool Exists(string name) => Table.ContainsKey(name);
+
+    public static bool Apply(string name, object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
+    {
+        if (!Table.TryGetValue(name, out var test))
+        {
+            throw new TemplateRuntimeException($"No test named '{name}'.");
+        }
+
+        var all = args.Concat(kwargs.Select(kv => kv.Value)).ToList();
+        return test(value, all, interpreter);
+    }
+}

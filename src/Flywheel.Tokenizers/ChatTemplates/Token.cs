@@ -1,0 +1,33 @@
+namespace Flywheel.Tokenizers.ChatTemplates;
+
+internal enum TokenKind
+{
+    Data,
+    VariableBegin,
+    VariableEnd,
+    BlockBegin,
+    BlockEnd,
+    Name,
+    String,
+    Integer,
+    Float,
+    Operator,
+    End,
+}
+
+/// <summary>One lexical token; <see cref="Offset"/> indexes the normalized source.</summary>
+internal readonly record struct Token(TokenKind Kind, string Text, object? Value, int Offset)
+{
+    public bool IsName(string name) => Kind == TokenKind.Name && Text == name;
+
+    public bool IsOperator(string op) => Kind == TokenKind.Operator && Text == op;
+
+    public override string ToString() => Kind switch
+    {
+        TokenKind.End => "end of template",
+        TokenKind.BlockEnd => "end of statement block",
+        TokenKind.VariableEnd => "end of print statement",
+        TokenKind.Data => "template data",
+        _ => $"'{Text}'",
+    };
+}
