@@ -1,4 +1,3 @@
-
 namespace Flywheel.Tensors.Tests;
 
 /// <summary>Bf16 must equal ggml's ggml_compute_fp32_to_bf16 / ggml_compute_bf16_to_fp32.</summary>

@@ -1,4 +1,3 @@
-
 namespace Flywheel.Tensors.Tests;
 
 /// <summary>
