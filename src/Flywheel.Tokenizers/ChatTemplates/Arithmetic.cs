@@ -5,9 +5,9 @@ internal static class Arithmetic
 {
     public static object? Negate(object? value) => value switch
     {
-        long l => -l,
+        long l => (object)(-l),
         bool b => b ? -1L : 0L,
-        double d => -d,
+        double d => (object)(-d),
         Undefined u => throw new TemplateRuntimeException(u.Message),
         _ => throw new TemplateRuntimeException($"bad operand type for unary -: '{PyOps.TypeName(value)}'"),
     };
@@ -84,7 +84,7 @@ internal static class Arithmetic
                 case "%":
                     return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : a - (FloorDiv(a, b) * b);
                 case "**":
-                    return b >= 0 ? IntPow(a, b) : Math.Pow(a, b);
+                    return b >= 0 ? (object)IntPow(a, b) : Math.Pow(a, b);
             }
         }
 

@@ -13,8 +13,8 @@ internal static partial class Filters
     {
         ["abs"] = (v, _, _, _) => v switch
         {
-            long l => Math.Abs(l),
-            double d => Math.Abs(d),
+            long l => (object)Math.Abs(l),
+            double d => (object)Math.Abs(d),
             bool b => b ? 1L : 0L,
             _ => throw new TemplateRuntimeException($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
         },

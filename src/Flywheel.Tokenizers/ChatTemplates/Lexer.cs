@@ -418,8 +418,8 @@ internal sealed class Lexer
         var raw = _text[start.._pos];
         var clean = raw.Replace("_", "");
         object value = isFloat
-            ? double.Parse(clean, NumberStyles.Float, CultureInfo.InvariantCulture)
-            : long.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
+            ? (object)double.Parse(clean, NumberStyles.Float, CultureInfo.InvariantCulture)
+            : (object)long.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
         _tokens.Add(new Token(isFloat ? TokenKind.Float : TokenKind.Integer, raw, value, start));
     }
 
