@@ -17,6 +17,7 @@ public static partial class Dequantize
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 => true,
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
         GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
+        GgmlType.MXFP4 or GgmlType.TQ1_0 or GgmlType.TQ2_0 => true,
         _ => false,
     };
 
@@ -61,6 +62,9 @@ public static partial class Dequantize
             case GgmlType.Q8_K: Q8_K(MemoryMarshal.Cast<byte, BlockQ8K>(src), dst); break;
             case GgmlType.IQ4_NL: IQ4_NL(MemoryMarshal.Cast<byte, BlockIQ4_NL>(src), dst); break;
             case GgmlType.IQ4_XS: IQ4_XS(MemoryMarshal.Cast<byte, BlockIQ4XS>(src), dst); break;
+            case GgmlType.MXFP4: MXFP4(MemoryMarshal.Cast<byte, BlockMXFP4>(src), dst); break;
+            case GgmlType.TQ1_0: TQ1_0(MemoryMarshal.Cast<byte, BlockTQ1_0>(src), dst); break;
+            case GgmlType.TQ2_0: TQ2_0(MemoryMarshal.Cast<byte, BlockTQ2_0>(src), dst); break;
         }
     }
 

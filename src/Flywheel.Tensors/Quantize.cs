@@ -19,6 +19,7 @@ public static partial class Quantize
         GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 or GgmlType.Q8_1 => true,
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
         GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
+        GgmlType.MXFP4 or GgmlType.TQ1_0 or GgmlType.TQ2_0 => true,
         _ => false,
     };
 
@@ -64,6 +65,9 @@ public static partial class Quantize
             case GgmlType.Q8_K: Q8_K(src, MemoryMarshal.Cast<byte, BlockQ8K>(dst)); break;
             case GgmlType.IQ4_NL: IQ4_NL(src, MemoryMarshal.Cast<byte, BlockIQ4_NL>(dst)); break;
             case GgmlType.IQ4_XS: IQ4_XS(src, MemoryMarshal.Cast<byte, BlockIQ4XS>(dst)); break;
+            case GgmlType.MXFP4: MXFP4(src, MemoryMarshal.Cast<byte, BlockMXFP4>(dst)); break;
+            case GgmlType.TQ1_0: TQ1_0(src, MemoryMarshal.Cast<byte, BlockTQ1_0>(dst)); break;
+            case GgmlType.TQ2_0: TQ2_0(src, MemoryMarshal.Cast<byte, BlockTQ2_0>(dst)); break;
         }
     }
 

@@ -22,6 +22,9 @@ public class GgmlTypeInfoTests
         AssertBlock<BlockQ8K>(GgmlType.Q8_K, 292, BlockQ8K.Elements);
         AssertBlock<BlockIQ4_NL>(GgmlType.IQ4_NL, 18, BlockIQ4_NL.Elements);
         AssertBlock<BlockIQ4XS>(GgmlType.IQ4_XS, 136, BlockIQ4XS.Elements);
+        AssertBlock<BlockMXFP4>(GgmlType.MXFP4, 17, BlockMXFP4.Elements);
+        AssertBlock<BlockTQ1_0>(GgmlType.TQ1_0, 54, BlockTQ1_0.Elements);
+        AssertBlock<BlockTQ2_0>(GgmlType.TQ2_0, 66, BlockTQ2_0.Elements);
     }
 
     [Fact]
@@ -42,6 +45,9 @@ public class GgmlTypeInfoTests
         BlockIQ4XS xs = default;
         Assert.Equal(2, (int)((byte*)&xs.ScalesH - (byte*)&xs));
         Assert.Equal(8, (int)((byte*)xs.Qs - (byte*)&xs));
+        BlockTQ1_0 tq1 = default;
+        Assert.Equal(48, (int)((byte*)tq1.Qh - (byte*)&tq1));
+        Assert.Equal(52, (int)((byte*)&tq1.D - (byte*)&tq1));
     }
 
     private static void AssertBlock<T>(GgmlType type, int bytes, int elements)

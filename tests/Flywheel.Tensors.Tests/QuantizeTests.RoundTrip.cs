@@ -23,6 +23,8 @@ public partial class QuantizeTests
     public static readonly Tolerance Q6_KTolerance = new(0.0550, 0.0200);
     public static readonly Tolerance IQ4_NLTolerance = new(0.1450, 0.0800);
     public static readonly Tolerance IQ4_XSTolerance = new(0.1450, 0.0800);
+    public static readonly Tolerance MXFP4Tolerance = new(0.2600, 0.1200);  // power-of-two scale, E2M1 spacing
+    public static readonly Tolerance TernaryTolerance = new(0.5100, 0.8500); // -1, 0, 1 times amax: made for ternary weights
 
     private static Tolerance ToleranceOf(GgmlType type) => type switch
     {
@@ -41,6 +43,8 @@ public partial class QuantizeTests
         GgmlType.Q6_K => Q6_KTolerance,
         GgmlType.IQ4_NL => IQ4_NLTolerance,
         GgmlType.IQ4_XS => IQ4_XSTolerance,
+        GgmlType.MXFP4 => MXFP4Tolerance,
+        GgmlType.TQ1_0 or GgmlType.TQ2_0 => TernaryTolerance,
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
@@ -48,7 +52,7 @@ public partial class QuantizeTests
     [
         GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
-        GgmlType.IQ4_NL, GgmlType.IQ4_XS,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0,
     ];
 
     private static readonly string[] Inputs = ["normal", "outliers", "tiny", "constant", "negative-constant", "ramp", "uniform", "positive"];
@@ -159,6 +163,29 @@ public partial class QuantizeTests
         {
             Assert.True(Math.Abs(once[i] - twice[i]) <= tolerance.MaxBlockError * amax, $"{type} at {i}: {once[i]} then {twice[i]}");
         }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.TQ1_0)]
+    [InlineData(GgmlType.TQ2_0)]
+    public void Ternary_weights_come_back_exactly(GgmlType type)
+    {
+        // The formats exist for {-a, 0, a} weights (BitNet b1.58); with a exactly representable in half, they are exact.
+        var rng = new Random(5);
+        float[] x = Enumerable.Range(0, 768).Select(_ => (rng.Next(3) - 1) * 0.75f).ToArray();
+        Assert.Equal(x, RoundTrip(type, x));
+    }
+
+    [Fact]
+    public void Mxfp4_values_on_the_fp4_grid_come_back_exactly()
+    {
+        // E2M1 magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6 times a power of two, with 6 present so the scale is chosen to fit.
+        float[] grid = [0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f];
+        var rng = new Random(6);
+        float[] x = Enumerable.Range(0, 64)
+            .Select(i => (i % 32 == 0 ? 6f : grid[rng.Next(8)] * (rng.Next(2) == 0 ? 1 : -1)) * 0.125f)
+            .ToArray();
+        Assert.Equal(x, RoundTrip(GgmlType.MXFP4, x));
     }
 
     private static float[] RoundTrip(GgmlType type, float[] x)
