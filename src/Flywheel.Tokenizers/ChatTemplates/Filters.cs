@@ -321,7 +321,7 @@ internal static partial class Filters
         {
             "ceil" => Math.Ceiling(x * scale) / scale,
             "floor" => Math.Floor(x * scale) / scale,
-            _ => Math.Round(x, digits, MidpointRounding.AwayFromZero),
+            _ => Math.Round(x, digits, MidpointRounding.ToEven), // Python's round() is half-to-even
         };
     }
 

@@ -162,8 +162,8 @@ internal sealed partial class Interpreter
             {
                 "==" => PyOps.Equal(left, right),
                 "!=" => !PyOps.Equal(left, right),
-                "in" => PyOps.Contains(CheckDefined(right), left),
-                "notin" => !PyOps.Contains(CheckDefined(right), left),
+                "in" => PyOps.Contains(right, left),
+                "notin" => !PyOps.Contains(right, left),
                 "<" => PyOps.Compare(CheckDefined(left), CheckDefined(right), op) == -1,
                 ">" => PyOps.Compare(CheckDefined(left), CheckDefined(right), op) == 1,
                 "<=" => PyOps.Compare(CheckDefined(left), CheckDefined(right), op) is -1 or 0,

@@ -18,7 +18,6 @@ internal sealed partial class Interpreter
     private readonly SourceText _source;
     private readonly Func<DateTimeOffset> _clock;
     private StringBuilder _out = new();
-    private int _loopDepth;
 
     public Interpreter(SourceText source, Func<DateTimeOffset> clock)
     {
@@ -171,25 +170,18 @@ internal sealed partial class Interpreter
             return;
         }
 
-        var loop = new LoopContext(items, _loopDepth);
-        _loopDepth++;
-        try
+        // loop.depth counts recursive-loop levels only, so it is 1 for ordinary nested loops.
+        var loop = new LoopContext(items, depth0: 0);
+        for (var i = 0; i < items.Count; i++)
         {
-            for (var i = 0; i < items.Count; i++)
+            loop.Index0 = i;
+            var iteration = new Scope(scope);
+            Assign(stmt.Target, items[i], iteration);
+            iteration.Set("loop", loop);
+            if (ExecBlock(stmt.Body, iteration) == Flow.Break)
             {
-                loop.Index0 = i;
-                var iteration = new Scope(scope);
-                Assign(stmt.Target, items[i], iteration);
-                iteration.Set("loop", loop);
-                if (ExecBlock(stmt.Body, iteration) == Flow.Break)
-                {
-                    break;
-                }
+                break;
             }
-        }
-        finally
-        {
-            _loopDepth--;
         }
     }
 

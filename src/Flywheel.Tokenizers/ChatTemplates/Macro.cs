@@ -54,7 +54,7 @@ internal sealed class Macro(string name, List<MacroParam> parameters, List<Stmt>
             }
         }
 
-        scope.Set("varargs", extraArgs);
+        scope.Set("varargs", new PyTuple([.. extraArgs]));
         scope.Set("kwargs", extraKwargs);
         if (caller != null)
         {

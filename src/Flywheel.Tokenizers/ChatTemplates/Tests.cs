@@ -27,7 +27,10 @@ internal static class Tests
         ["lower"] = (v, _, _) => v is string s && s == s.ToLowerInvariant(),
         ["upper"] = (v, _, _) => v is string s && s == s.ToUpperInvariant(),
         ["escaped"] = (_, _, _) => false,
-        ["sameas"] = (v, a, _) => v is null || v is bool ? Equals(v, a[0]) && PyOps.TypeName(v) == PyOps.TypeName(a[0]) : ReferenceEquals(v, a[0]),
+        // Python "is": identity, approximated by value for immutable scalars (which CPython interns or caches).
+        ["sameas"] = (v, a, _) => v is null or bool or long or double or string
+            ? PyOps.TypeName(v) == PyOps.TypeName(a[0]) && PyOps.Equal(v, a[0])
+            : ReferenceEquals(v, a[0]),
         ["in"] = (v, a, _) => PyOps.Contains(a[0], v),
         ["eq"] = (v, a, _) => PyOps.Equal(v, a[0]),
         ["equalto"] = (v, a, _) => PyOps.Equal(v, a[0]),
