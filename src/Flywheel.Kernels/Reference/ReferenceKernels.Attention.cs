@@ -1,0 +1,109 @@
+using Flywheel.Tensors;
+
+namespace Flywheel.Kernels.Reference;
+
+public sealed partial class ReferenceKernels
+{
+    public int AttentionScratchFloats(int contextLength, int heads, int headDim) => contextLength + 2 * headDim;
+
+    /// <summary>
+    /// llama.cpp's unfused CPU attention over an F16 cache: KQ = mul_mat(K, Q) with Q rounded to F16 (F16's vec_dot
+    /// type), soft_max_ext(KQ · scale + causal mask), then KQV = mul_mat(V, KQ) with the probabilities rounded to F16.
+    /// </summary>
+    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
+        int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not group over {kvHeads} KV heads");
+        var group = heads / kvHeads;
+        var kvStride = kvHeads * headDim;
+        if (FusedAttention)
+        {
+            FusedAttentionForward(query, keys, values, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+            return;
+        }
+        var q16 = scratch[..headDim];        // [headDim] query rounded to F16
+        var scores = scratch[headDim..];     // [visible positions]
+        for (var t = 0; t < rows; t++)
+        {
+            var visible = positions[t] + 1;
+            if ((long)visible * kvStride > keys.Length) throw new ArgumentException($"position {positions[t]} is beyond the cache");
+            for (var h = 0; h < heads; h++)
+            {
+                var kvh = h / group;
+                var q = query.Slice((t * heads + h) * headDim, headDim);
+                for (var d = 0; d < headDim; d++) q16[d] = Fp16.ToFloat(Fp16.FromFloat(q[d]));
+                var s = scores[..visible];
+                for (var j = 0; j < visible; j++)
+                {
+                    var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
+                    double dot = 0;
+                    for (var d = 0; d < headDim; d++) dot += Fp16.ToFloat(k[d]) * q16[d];
+                    s[j] = (float)dot * scale;
+                }
+                Softmax(s);
+                var o = output.Slice((t * heads + h) * headDim, headDim);
+                for (var d = 0; d < headDim; d++)
+                {
+                    double acc = 0;
+                    for (var j = 0; j < visible; j++)
+                    {
+                        acc += Fp16.ToFloat(Fp16.FromFloat(s[j])) * Fp16.ToFloat(values[j * kvStride + kvh * headDim + d]);
+                    }
+                    o[d] = (float)acc;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// llama.cpp's CPU flash attention (ggml_compute_forward_flash_attn_ext_f16 with an F16 cache): Q rounded to F16,
+    /// online softmax over positions, and the weighted sum of V kept in an F16 accumulator (rounded after every
+    /// multiply-add), divided by the softmax sum at the end.
+    /// </summary>
+    private static void FusedAttentionForward(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
+        Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        var group = heads / kvHeads;
+        var kvStride = kvHeads * headDim;
+        var q16 = scratch[..headDim];                 // [headDim] query rounded to F16
+        var acc = scratch.Slice(headDim, headDim);    // [headDim] V accumulator, values kept F16-representable
+        for (var t = 0; t < rows; t++)
+        {
+            var visible = positions[t] + 1;
+            for (var h = 0; h < heads; h++)
+            {
+                var kvh = h / group;
+                var q = query.Slice((t * heads + h) * headDim, headDim);
+                for (var d = 0; d < headDim; d++) q16[d] = Fp16.ToFloat(Fp16.FromFloat(q[d]));
+                acc.Clear();
+                var sum = 0f;
+                var max = float.NegativeInfinity;
+                for (var j = 0; j < visible; j++)
+                {
+                    var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
+                    double dot = 0;
+                    for (var d = 0; d < headDim; d++) dot += Fp16.ToFloat(k[d]) * q16[d];
+                    var s = (float)dot * scale;
+                    float ms = 1f, vs = 1f;
+                    if (s > max)
+                    {
+                        var old = max;
+                        max = s;
+                        ms = MathF.Exp(old - max);
+                        for (var d = 0; d < headDim; d++) acc[d] = Fp16.ToFloat(Fp16.FromFloat(acc[d] * ms));
+                    }
+                    else
+                    {
+                        vs = MathF.Exp(s - max);
+                    }
+                    var v = values.Slice(j * kvStride + kvh * headDim, headDim);
+                    for (var d = 0; d < headDim; d++) acc[d] = Fp16.ToFloat(Fp16.FromFloat(MathF.FusedMultiplyAdd(Fp16.ToFloat(v[d]), vs, acc[d])));
+                    sum = sum * ms + vs;
+                }
+                var inv = sum == 0f ? 0f : 1f / sum;
+                var o = output.Slice((t * heads + h) * headDim, headDim);
+                for (var d = 0; d < headDim; d++) o[d] = acc[d] * inv;
+            }
+        }
+    }
+}

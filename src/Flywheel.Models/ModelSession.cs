@@ -1,0 +1,79 @@
+using Flywheel.Models.KvCache;
+using Flywheel.Models.Layers;
+
+namespace Flywheel.Models;
+
+/// <summary>
+/// One sequence being evaluated: a KV cache plus activation buffers, allocated once at creation; the
+/// <see cref="Decode"/> path does not allocate. Call order: <see cref="Prefill"/> (any length; chunked by the
+/// batch size) then <see cref="Decode"/> per generated token; <see cref="Reset"/> or <see cref="Truncate"/> to
+/// reuse. The logits span returned is owned by the session and overwritten by the next call.
+/// Not thread-safe: one caller at a time. Different sessions of one model may run concurrently.
+/// </summary>
+public sealed class ModelSession
+{
+    private const int Sequence = 0;
+    private readonly Model _model;
+    private readonly ForwardBuffers _buffers;
+
+    internal ModelSession(Model model, SessionOptions options)
+    {
+        _model = model;
+        var ctx = options.ContextLength ?? Math.Min(model.Config.TrainedContextLength, Model.DefaultMaxContextLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ctx, 1, nameof(options.ContextLength));
+        var batch = Math.Min(options.BatchSize, ctx);
+        Cache = new KeyValueCache(model.Config, ctx);
+        _buffers = new ForwardBuffers(model.Config, model.Weights, model.Kernels, batch, ctx);
+    }
+
+    public Model Model => _model;
+    public KeyValueCache Cache { get; }
+    public int ContextLength => Cache.ContextLength;
+    public int BatchSize => _buffers.MaxTokens;
+
+    /// <summary>Tokens evaluated so far (the next token's position).</summary>
+    public int Position => Cache.Length(Sequence);
+
+    public int VocabSize => _model.Config.VocabSize;
+
+    /// <summary>Evaluates <paramref name="tokens"/> after what the cache holds; returns the logits after the last one [n_vocab].</summary>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("no tokens to evaluate", nameof(tokens));
+        for (var start = 0; start < tokens.Length; start += BatchSize)
+        {
+            var chunk = tokens.Slice(start, Math.Min(BatchSize, tokens.Length - start));
+            Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, chunk, Position, _buffers.Logits, allLogits: false);
+        }
+        return _buffers.Logits;
+    }
+
+    /// <summary>Evaluates one token; returns the logits for the next [n_vocab].</summary>
+    public ReadOnlySpan<float> Decode(int token)
+    {
+        Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, [token], Position, _buffers.Logits, allLogits: false);
+        return _buffers.Logits;
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> and writes the logits after every one of them into
+    /// <paramref name="logits"/> [n_tokens, n_vocab] (perplexity, scoring).
+    /// </summary>
+    public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        var vocab = VocabSize;
+        if (logits.Length < (long)tokens.Length * vocab) throw new ArgumentException($"logits must hold {tokens.Length}×{vocab} floats");
+        for (var start = 0; start < tokens.Length; start += BatchSize)
+        {
+            var n = Math.Min(BatchSize, tokens.Length - start);
+            Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, tokens.Slice(start, n), Position,
+                logits.Slice(start * vocab, n * vocab), allLogits: true);
+        }
+    }
+
+    /// <summary>Forgets every position.</summary>
+    public void Reset() => Cache.Truncate(Sequence, 0);
+
+    /// <summary>Keeps the first <paramref name="length"/> positions (e.g. to reuse a shared prompt prefix).</summary>
+    public void Truncate(int length) => Cache.Truncate(Sequence, length);
+}
