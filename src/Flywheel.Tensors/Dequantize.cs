@@ -18,6 +18,8 @@ public static partial class Dequantize
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
         GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
         GgmlType.MXFP4 or GgmlType.TQ1_0 or GgmlType.TQ2_0 => true,
+        GgmlType.IQ2_XXS or GgmlType.IQ2_XS or GgmlType.IQ2_S or GgmlType.IQ3_XXS or GgmlType.IQ3_S => true,
+        GgmlType.IQ1_S or GgmlType.IQ1_M => true,
         _ => false,
     };
 
@@ -65,6 +67,13 @@ public static partial class Dequantize
             case GgmlType.MXFP4: MXFP4(MemoryMarshal.Cast<byte, BlockMXFP4>(src), dst); break;
             case GgmlType.TQ1_0: TQ1_0(MemoryMarshal.Cast<byte, BlockTQ1_0>(src), dst); break;
             case GgmlType.TQ2_0: TQ2_0(MemoryMarshal.Cast<byte, BlockTQ2_0>(src), dst); break;
+            case GgmlType.IQ2_XXS: IQ2_XXS(MemoryMarshal.Cast<byte, BlockIQ2XXS>(src), dst); break;
+            case GgmlType.IQ2_XS: IQ2_XS(MemoryMarshal.Cast<byte, BlockIQ2XS>(src), dst); break;
+            case GgmlType.IQ2_S: IQ2_S(MemoryMarshal.Cast<byte, BlockIQ2S>(src), dst); break;
+            case GgmlType.IQ3_XXS: IQ3_XXS(MemoryMarshal.Cast<byte, BlockIQ3XXS>(src), dst); break;
+            case GgmlType.IQ3_S: IQ3_S(MemoryMarshal.Cast<byte, BlockIQ3S>(src), dst); break;
+            case GgmlType.IQ1_S: IQ1_S(MemoryMarshal.Cast<byte, BlockIQ1S>(src), dst); break;
+            case GgmlType.IQ1_M: IQ1_M(MemoryMarshal.Cast<byte, BlockIQ1M>(src), dst); break;
         }
     }
 
