@@ -124,7 +124,7 @@ internal static partial class Filters
     {
         if (!Table.TryGetValue(name, out var filter))
         {
-            throw new TemplateRuntimeException($"No filter named '{name}'.");
+            throw new TemplateRuntimeException($"No filter named '{name}' found.");
         }
 
         return filter(value, args, kwargs, interpreter);

@@ -276,7 +276,9 @@ internal sealed class Lexer
         {
             if (_pos >= _text.Length)
             {
-                throw _source.Error(isBlock ? "Unexpected end of template; unclosed '{%' tag" : "Unexpected end of template; unclosed '{{' tag", open);
+                throw _source.Error(
+                    isBlock ? "unexpected end of template, expected 'end of statement block'." : "unexpected end of template, expected 'end of print statement'.",
+                    open);
             }
 
             if (brackets.Count == 0 && TryTagEnd(isBlock))

@@ -436,14 +436,14 @@ internal sealed partial class Parser
             var token = Current;
             if (!needPipe && node == null)
             {
-                node = ParseOneFilter(null, token);
+                node = ParseOneFilter(null);
                 continue;
             }
 
             if (token.IsOperator("|"))
             {
                 _index++;
-                node = ParseOneFilter(node, token);
+                node = ParseOneFilter(node);
             }
             else if (token.IsName("is") && node != null)
             {
@@ -460,9 +460,10 @@ internal sealed partial class Parser
         }
     }
 
-    private FilterExpr ParseOneFilter(Expr? target, Token at)
+    private FilterExpr ParseOneFilter(Expr? target)
     {
-        var name = Expect(TokenKind.Name).Text;
+        var nameToken = Expect(TokenKind.Name);
+        var name = nameToken.Text;
         while (Current.IsOperator("."))
         {
             _index++;
@@ -470,7 +471,7 @@ internal sealed partial class Parser
         }
 
         var args = Current.IsOperator("(") ? ParseCallArgs() : CallArgs.Empty;
-        return new FilterExpr(at.Offset, target, name, args);
+        return new FilterExpr(nameToken.Offset, target, name, args);
     }
 
     private Expr ParseTest(Expr node)

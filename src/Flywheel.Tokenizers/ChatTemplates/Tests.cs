@@ -57,7 +57,7 @@ internal static class Tests
     {
         if (!Table.TryGetValue(name, out var test))
         {
-            throw new TemplateRuntimeException($"No test named '{name}'.");
+            throw new TemplateRuntimeException($"No test named '{name}' found.");
         }
 
         var all = args.Concat(kwargs.Select(kv => kv.Value)).ToList();

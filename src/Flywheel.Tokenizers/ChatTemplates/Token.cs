@@ -22,12 +22,15 @@ internal readonly record struct Token(TokenKind Kind, string Text, object? Value
 
     public bool IsOperator(string op) => Kind == TokenKind.Operator && Text == op;
 
-    public override string ToString() => Kind switch
+    /// <summary>The token as jinja2 names it in error messages (quote it when printing).</summary>
+    public string Describe() => Kind switch
     {
         TokenKind.End => "end of template",
         TokenKind.BlockEnd => "end of statement block",
         TokenKind.VariableEnd => "end of print statement",
-        TokenKind.Data => "template data",
-        _ => $"'{Text}'",
+        TokenKind.Data => "template data / text",
+        _ => Text,
     };
+
+    public override string ToString() => $"'{Describe()}'";
 }
