@@ -7,17 +7,17 @@ public class DequantizeTests
     /// (not within a tolerance: the reference is the spec for every kernel built on it).
     /// </summary>
     [Theory]
-    [MemberData(nameof(FixtureTypes))]
-    public void Matches_llama_cpp_bit_for_bit_on_golden_files(string typeName)
+    [MemberData(nameof(FixtureCases))]
+    public void Matches_llama_cpp_bit_for_bit_on_golden_files(string folder, string typeName)
     {
-        Assert.True(typeName != LlamaCppFixtures.Missing, $"golden files not found in {LlamaCppFixtures.Directory}");
-        var manifest = LlamaCppFixtures.Load();
-        var entry = LlamaCppFixtures.Find(manifest, typeName);
+        Assert.True(typeName != LlamaCppFixtures.Missing, $"golden files not found in {LlamaCppFixtures.Root}/{folder}");
+        var manifest = LlamaCppFixtures.Load(folder);
+        var entry = manifest.Find(typeName);
         var type = LlamaCppFixtures.ParseType(typeName);
         Assert.True(Dequantize.IsSupported(type), $"{typeName} has golden files but no dequantizer");
 
-        byte[] quantized = LlamaCppFixtures.ReadBytes(entry.Quant);
-        float[] expected = LlamaCppFixtures.ReadFloats(entry.Dequant);
+        byte[] quantized = manifest.ReadBytes(entry.Quant);
+        float[] expected = manifest.ReadFloats(entry.Dequant);
         int rowBytes = checked((int)GgmlTypeInfo.RowBytes(type, manifest.Cols));
         Assert.Equal(rowBytes * manifest.Rows, quantized.Length);
         Assert.Equal(manifest.Rows * manifest.Cols, expected.Length);
@@ -43,7 +43,7 @@ public class DequantizeTests
             $"expected {(first < 0 ? 0 : expected[first]):R}, got {(first < 0 ? 0 : actual[first]):R}");
     }
 
-    public static TheoryData<string> FixtureTypes() => LlamaCppFixtures.TypeNames();
+    public static TheoryData<string, string> FixtureCases() => LlamaCppFixtures.Cases(needSource: false);
 
     [Fact]
     public void Hand_built_q4_0_block_decodes_per_the_layout()
@@ -85,8 +85,8 @@ public class DequantizeTests
     [Fact]
     public void Rejects_unsupported_types_and_mismatched_lengths()
     {
-        Assert.False(Dequantize.IsSupported(GgmlType.IQ2_XXS));
-        Assert.Throws<NotSupportedException>(() => Dequantize.Row(GgmlType.IQ2_XXS, new byte[66], new float[256]));
+        Assert.False(Dequantize.IsSupported(GgmlType.I32));
+        Assert.Throws<NotSupportedException>(() => Dequantize.Row(GgmlType.I32, new byte[4], new float[1]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q4_0, new byte[18], new float[31]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q4_0, new byte[17], new float[32]));
         Assert.Throws<ArgumentException>(() => Dequantize.Row(GgmlType.Q4_K, new byte[144], new float[512]));

@@ -25,6 +25,13 @@ public class GgmlTypeInfoTests
         AssertBlock<BlockMXFP4>(GgmlType.MXFP4, 17, BlockMXFP4.Elements);
         AssertBlock<BlockTQ1_0>(GgmlType.TQ1_0, 54, BlockTQ1_0.Elements);
         AssertBlock<BlockTQ2_0>(GgmlType.TQ2_0, 66, BlockTQ2_0.Elements);
+        AssertBlock<BlockIQ2XXS>(GgmlType.IQ2_XXS, 66, BlockIQ2XXS.Elements);
+        AssertBlock<BlockIQ2XS>(GgmlType.IQ2_XS, 74, BlockIQ2XS.Elements);
+        AssertBlock<BlockIQ2S>(GgmlType.IQ2_S, 82, BlockIQ2S.Elements);
+        AssertBlock<BlockIQ3XXS>(GgmlType.IQ3_XXS, 98, BlockIQ3XXS.Elements);
+        AssertBlock<BlockIQ3S>(GgmlType.IQ3_S, 110, BlockIQ3S.Elements);
+        AssertBlock<BlockIQ1S>(GgmlType.IQ1_S, 50, BlockIQ1S.Elements);
+        AssertBlock<BlockIQ1M>(GgmlType.IQ1_M, 56, BlockIQ1M.Elements);
     }
 
     [Fact]

@@ -7,17 +7,17 @@ public partial class QuantizeTests
     /// differing blocks so a regression shows how widespread it is.
     /// </summary>
     [Theory]
-    [MemberData(nameof(FixtureTypes))]
-    public void Matches_llama_quantize_byte_for_byte_on_golden_files(string typeName)
+    [MemberData(nameof(FixtureCases))]
+    public void Matches_llama_quantize_byte_for_byte_on_golden_files(string folder, string typeName)
     {
-        Assert.True(typeName != LlamaCppFixtures.Missing, $"golden files not found in {LlamaCppFixtures.Directory}");
-        var manifest = LlamaCppFixtures.Load();
-        var entry = LlamaCppFixtures.Find(manifest, typeName);
+        Assert.True(typeName != LlamaCppFixtures.Missing, $"golden files not found in {LlamaCppFixtures.Root}/{folder}");
+        var manifest = LlamaCppFixtures.Load(folder);
+        var entry = manifest.Find(typeName);
         var type = LlamaCppFixtures.ParseType(typeName);
         Assert.True(Quantize.IsSupported(type), $"{typeName} has golden files but no quantizer");
 
-        float[] source = LlamaCppFixtures.ReadFloats(manifest.Source);
-        byte[] expected = LlamaCppFixtures.ReadBytes(entry.Quant);
+        float[] source = manifest.ReadFloats(manifest.Source!);
+        byte[] expected = manifest.ReadBytes(entry.Quant);
         int rowBytes = checked((int)GgmlTypeInfo.RowBytes(type, manifest.Cols));
         Assert.Equal(manifest.Rows * manifest.Cols, source.Length);
         Assert.Equal(rowBytes * manifest.Rows, expected.Length);
@@ -45,7 +45,7 @@ public partial class QuantizeTests
             $"  expected {Hex(expected, first, blockBytes)}\n  actual   {Hex(actual, first, blockBytes)}");
     }
 
-    public static TheoryData<string> FixtureTypes() => LlamaCppFixtures.TypeNames();
+    public static TheoryData<string, string> FixtureCases() => LlamaCppFixtures.Cases(needSource: true);
 
     [Fact]
     public void Rejects_unsupported_types_and_mismatched_lengths()
@@ -58,12 +58,21 @@ public partial class QuantizeTests
     }
 
     [Fact]
-    public void Every_dequantizable_type_except_q8_1_has_a_quantizer_and_back()
+    public void Quantizers_and_dequantizers_cover_the_expected_types()
     {
-        // Q8_1 exists only as a dot-product operand; ggml has no dequantizer for it.
+        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); the lattice IQ formats
+        // are decode-only here because ggml quantizes them only with an importance matrix.
+        GgmlType[] decodeOnly = [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
         {
-            Assert.Equal(Dequantize.IsSupported(type), Quantize.IsSupported(type) && type != GgmlType.Q8_1);
+            bool expectQuantize = Dequantize.IsSupported(type) && !decodeOnly.Contains(type) || type == GgmlType.Q8_1;
+            Assert.Equal(expectQuantize, Quantize.IsSupported(type));
+        }
+        foreach (GgmlType type in Enum.GetValues<GgmlType>())
+        {
+            bool isFormat = GgmlTypeInfo.IsKnown(type);
+            bool isPlainInteger = type is GgmlType.I8 or GgmlType.I16 or GgmlType.I32 or GgmlType.I64 or GgmlType.F64;
+            Assert.Equal(isFormat && !isPlainInteger && type != GgmlType.Q8_1, Dequantize.IsSupported(type));
         }
     }
 
