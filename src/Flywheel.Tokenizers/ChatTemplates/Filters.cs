@@ -37,11 +37,21 @@ internal static partial class Filters
         ["escape"] = (v, _, _, _) => Escape(v),
         ["first"] = (v, _, _, _) =>
         {
+            if (v is PyIterator it)
+            {
+                return it.TryNext(out var next) ? next : Undefined.WithHint("No first item, sequence was empty.");
+            }
+
             var items = PyOps.Iterate(v);
             return items.Count > 0 ? items[0] : Undefined.WithHint("No first item, sequence was empty.");
         },
         ["last"] = (v, _, _, _) =>
         {
+            if (v is PyIterator it)
+            {
+                throw new TemplateRuntimeException($"'{it.TypeName}' object is not reversible");
+            }
+
             var items = PyOps.Iterate(v);
             return items.Count > 0 ? items[^1] : Undefined.WithHint("No last item, sequence was empty.");
         },
@@ -57,8 +67,8 @@ internal static partial class Filters
         },
         ["items"] = (v, _, _, _) => v switch
         {
-            Undefined => new List<object?>(),
-            PyDict d => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList(),
+            Undefined => new PyIterator("generator", "do_items", []),
+            PyDict d => new PyIterator("generator", "do_items", d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value]))),
             _ => throw new TemplateRuntimeException($"Can only get item pairs from a mapping."),
         },
         ["join"] = Join,
@@ -78,9 +88,16 @@ internal static partial class Filters
             var p = Args.Bind("replace", a, k, ["old", "new", "count"], [Args.Required, Args.Required, null]);
             return PyStrings.Replace(PyOps.Str(v), PyOps.Str(p[0]), PyOps.Str(p[1]), p[2] == null ? -1 : PyOps.ToLong(p[2]));
         },
-        ["reverse"] = (v, _, _, _) => v is string s
-            ? string.Concat(PyStrings.Runes(s).Reverse())
-            : PyOps.Iterate(v).AsEnumerable().Reverse().ToList(),
+        ["reverse"] = (v, _, _, _) => v switch
+        {
+            string s => string.Concat(PyStrings.Runes(s).Reverse()),
+            List<object?> or PyTuple or PyView => new PyIterator(
+                v is PyView { TypeName: "range" } ? "range_iterator" : v is PyView ? "dict_reversekeyiterator" : "list_reverseiterator",
+                "reversed",
+                PyOps.Iterate(v).AsEnumerable().Reverse()),
+            PyDict d => new PyIterator("dict_reversekeyiterator", "reversed", d.Keys.Reverse()),
+            _ => PyOps.Iterate(v).AsEnumerable().Reverse().ToList(),
+        },
         ["round"] = Round,
         ["safe"] = (v, _, _, _) => v,
         ["slice"] = SliceFilter,
@@ -109,7 +126,7 @@ internal static partial class Filters
                 }
             }
 
-            return result;
+            return new PyIterator("generator", "do_unique", result);
         },
         ["wordcount"] = (v, _, _, _) => (long)Regex.Matches(PyOps.Str(v), @"\w+").Count,
         ["xmlattr"] = (v, _, _, _) => v is PyDict d
@@ -204,11 +221,11 @@ internal static partial class Filters
         if (attribute.Key != null)
         {
             var fallback = kwargs.FirstOrDefault(kv => kv.Key == "default");
-            return items.Select(x =>
+            return new PyIterator("generator", "do_map", items.Select(x =>
             {
                 var result = Attribute(x, attribute.Value);
                 return result is Undefined && fallback.Key != null ? fallback.Value : result;
-            }).ToList();
+            }));
         }
 
         if (args.Count == 0)
@@ -218,7 +235,7 @@ internal static partial class Filters
 
         var name = PyOps.Str(args[0]);
         var rest = args.Skip(1).ToList();
-        return items.Select(x => Apply(name, x, rest, kwargs, interpreter)).ToList();
+        return new PyIterator("generator", "do_map", items.Select(x => Apply(name, x, rest, kwargs, interpreter)));
     }
 
     private static object? Select(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter, bool byAttribute, bool keep)
@@ -228,12 +245,12 @@ internal static partial class Filters
         var attribute = byAttribute ? args[0] : null;
         string? test = args.Count > offset ? PyOps.Str(args[offset]) : null;
         var testArgs = args.Skip(offset + 1).ToList();
-        return items.Where(item =>
+        return new PyIterator("generator", "select_or_reject", items.Where(item =>
         {
             var subject = byAttribute ? Attribute(item, attribute) : item;
             var passed = test == null ? PyOps.IsTruthy(subject) : Tests.Apply(test, subject, testArgs, kwargs, interpreter);
             return passed == keep;
-        }).ToList();
+        }));
     }
 
     private static object? MinMax(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter, bool max)
@@ -386,7 +403,7 @@ internal static partial class Filters
             result.Add(chunk);
         }
 
-        return result;
+        return new PyIterator("generator", "do_batch", result);
     }
 
     private static object? SliceFilter(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
@@ -410,7 +427,7 @@ internal static partial class Filters
             result.Add(chunk);
         }
 
-        return result;
+        return new PyIterator("generator", "do_slice", result);
     }
 
     private static object? ToFloat(object? value, object? fallback) => value switch

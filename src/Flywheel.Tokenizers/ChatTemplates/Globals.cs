@@ -76,7 +76,7 @@ internal static class Globals
         return found;
     }
 
-    private static List<object?> Range(List<object?> args)
+    private static PyView Range(List<object?> args)
     {
         long start = 0;
         long stop;
@@ -116,6 +116,7 @@ internal static class Globals
             result.Add(i);
         }
 
-        return result;
+        var repr = step == 1 ? $"range({start}, {stop})" : $"range({start}, {stop}, {step})";
+        return new PyView("range", repr, result, subscriptable: true);
     }
 }

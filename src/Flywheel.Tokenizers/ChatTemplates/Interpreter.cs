@@ -18,6 +18,7 @@ internal sealed partial class Interpreter
     private readonly SourceText _source;
     private readonly Func<DateTimeOffset> _clock;
     private StringBuilder _out = new();
+    private Scope? _root;
 
     public Interpreter(SourceText source, Func<DateTimeOffset> clock)
     {
@@ -29,6 +30,7 @@ internal sealed partial class Interpreter
 
     public string Render(List<Stmt> body, Scope root)
     {
+        _root = root;
         try
         {
             ExecBlock(body, root);
@@ -126,6 +128,10 @@ internal sealed partial class Interpreter
                     return ExecBlock(with.Body, inner);
                 case GenerationStmt generation:
                     return ExecBlock(generation.Body, scope);
+                case BlockStmt block:
+                    // Unscoped blocks see template-level variables only, as jinja2 renders them from the context.
+                    ExecBlock(block.Body, new Scope(block.Scoped ? scope : _root));
+                    return Flow.Normal;
                 case BreakStmt:
                     return Flow.Break;
                 case ContinueStmt:
@@ -141,9 +147,11 @@ internal sealed partial class Interpreter
         }
     }
 
-    private void ExecFor(ForStmt stmt, Scope scope)
+    private void ExecFor(ForStmt stmt, Scope scope) => RunLoop(stmt, Evaluate(stmt.Iterable, scope), scope, depth0: 0);
+
+    private void RunLoop(ForStmt stmt, object? source, Scope scope, int depth0)
     {
-        var items = PyOps.Iterate(Evaluate(stmt.Iterable, scope));
+        var items = PyOps.Iterate(source);
         if (stmt.Filter != null)
         {
             var filtered = new List<object?>();
@@ -171,7 +179,10 @@ internal sealed partial class Interpreter
         }
 
         // loop.depth counts recursive-loop levels only, so it is 1 for ordinary nested loops.
-        var loop = new LoopContext(items, depth0: 0);
+        var loop = new LoopContext(items, depth0)
+        {
+            Recurse = stmt.Recursive ? inner => CaptureLoop(stmt, inner, scope, depth0 + 1) : null,
+        };
         for (var i = 0; i < items.Count; i++)
         {
             loop.Index0 = i;
@@ -182,6 +193,21 @@ internal sealed partial class Interpreter
             {
                 break;
             }
+        }
+    }
+
+    private string CaptureLoop(ForStmt stmt, object? items, Scope scope, int depth0)
+    {
+        var saved = _out;
+        _out = new StringBuilder();
+        try
+        {
+            RunLoop(stmt, items, scope, depth0);
+            return _out.ToString();
+        }
+        finally
+        {
+            _out = saved;
         }
     }
 

@@ -50,7 +50,7 @@ internal static class Members
                 }
 
                 break;
-            case List<object?> or PyTuple when key is long or bool:
+            case List<object?> or PyTuple or PyView { Subscriptable: true } when key is long or bool:
                 var list = (IReadOnlyList<object?>)obj;
                 var index = PyOps.ToLong(key);
                 if (index < 0)
@@ -196,9 +196,9 @@ internal static class Members
             return dict.TryGet(a[0], out var value) ? value : a[1];
         }),
         "items" => new BuiltinFunction(name, (_, _, _, _) =>
-            dict.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList()),
-        "keys" => new BuiltinFunction(name, (_, _, _, _) => dict.Keys.ToList()),
-        "values" => new BuiltinFunction(name, (_, _, _, _) => dict.Values.ToList()),
+            View("dict_items", dict.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList())),
+        "keys" => new BuiltinFunction(name, (_, _, _, _) => View("dict_keys", dict.Keys.ToList())),
+        "values" => new BuiltinFunction(name, (_, _, _, _) => View("dict_values", dict.Values.ToList())),
         "copy" => new BuiltinFunction(name, (_, _, _, _) =>
         {
             var copy = new PyDict();
@@ -211,6 +211,9 @@ internal static class Members
         }),
         _ => null,
     };
+
+    private static PyView View(string typeName, List<object?> items) =>
+        new(typeName, $"{typeName}({PyOps.Repr(items)})", items, subscriptable: false);
 
     private static BuiltinFunction? SequenceMethod(IReadOnlyList<object?> list, string name) => name switch
     {

@@ -70,5 +70,8 @@ internal sealed record BreakStmt(int Offset) : Stmt(Offset);
 
 internal sealed record ContinueStmt(int Offset) : Stmt(Offset);
 
+/// <summary>{% block name %}: rendered in place (there is no template inheritance here).</summary>
+internal sealed record BlockStmt(int Offset, string Name, bool Scoped, List<Stmt> Body) : Stmt(Offset);
+
 /// <summary>transformers' {% generation %} tag: renders its body unchanged.</summary>
 internal sealed record GenerationStmt(int Offset, List<Stmt> Body) : Stmt(Offset);

@@ -152,6 +152,7 @@ internal sealed partial class Parser
                 "filter" => ParseFilterBlock(token),
                 "with" => ParseWith(token),
                 "generation" => ParseGeneration(token),
+                "block" => ParseBlock(token),
                 "break" => new BreakStmt(token.Offset),
                 "continue" => new ContinueStmt(token.Offset),
                 _ => throw UnknownTag(token),
@@ -339,6 +340,27 @@ internal sealed partial class Parser
         _index++;
         Expect(TokenKind.BlockEnd);
         return new GenerationStmt(start.Offset, body);
+    }
+
+    private BlockStmt ParseBlock(Token start)
+    {
+        var name = Expect(TokenKind.Name).Text;
+        var scoped = SkipName("scoped");
+        SkipName("required");
+        Expect(TokenKind.BlockEnd);
+        var body = ParseBody(["endblock"]);
+        _index++;
+        if (Current.Kind == TokenKind.Name)
+        {
+            var endName = Next();
+            if (endName.Text != name)
+            {
+                throw Error($"'{name}' block ended with 'endblock {endName.Text}'", endName);
+            }
+        }
+
+        Expect(TokenKind.BlockEnd);
+        return new BlockStmt(start.Offset, name, scoped, body);
     }
 
     private Expr ParseAssignTarget(bool allowNamespace, bool stopAtIn)

@@ -298,6 +298,14 @@ internal static class PyFormat
             }
 
             var directive = format[++i];
+            if (directive == '-' && i + 1 < format.Length)
+            {
+                // glibc's "%-d" style: the same field without zero padding.
+                var padded = Strftime(time, "%" + format[++i]);
+                sb.Append(padded.Length > 1 && padded[0] == '0' ? padded.TrimStart('0') is { Length: > 0 } t ? t : "0" : padded);
+                continue;
+            }
+
             var weekday = ((int)time.DayOfWeek + 6) % 7;
             sb.Append(directive switch
             {

@@ -17,6 +17,7 @@ internal static class PyOps
         PyTuple t => t.Count > 0,
         PyDict d => d.Count > 0,
         Undefined => false,
+        PyView v => v.Count > 0,
         _ => true,
     };
 
@@ -34,6 +35,8 @@ internal static class PyOps
         Namespace => "Namespace",
         LoopContext => "LoopContext",
         Macro => "Macro",
+        PyIterator it => it.TypeName,
+        PyView v => v.TypeName,
         _ => "builtin_function_or_method",
     };
 
@@ -129,6 +132,13 @@ internal static class PyOps
                 break;
             case Macro macro:
                 sb.Append("<Macro '").Append(macro.Name).Append("'>");
+                break;
+            case PyIterator it:
+                // CPython prints an address here; any fixed value is as good as another.
+                sb.Append(it.TypeName == "generator" ? $"<generator object {it.Producer} at 0x7f0000000000>" : $"<{it.TypeName} object at 0x7f0000000000>");
+                break;
+            case PyView view:
+                sb.Append(view.ReprText);
                 break;
             case BuiltinFunction fn:
                 sb.Append("<built-in function ").Append(fn.Name).Append('>');
@@ -372,7 +382,8 @@ internal static class PyOps
     {
         bool b => b ? 1 : 0,
         long l => l,
-        _ => throw new InvalidCastException(),
+        Undefined u => throw new TemplateRuntimeException(u.Message),
+        _ => throw new TemplateRuntimeException($"'{TypeName(value)}' object cannot be interpreted as an integer"),
     };
 
     /// <summary>Python ordering (&lt;): numbers, strings, and sequences of those.</summary>
@@ -422,6 +433,7 @@ internal static class PyOps
         PyDict d => d.Count,
         Undefined => 0,
         Namespace ns => ns.Attributes.Count,
+        PyView v => v.Count,
         _ => throw new TemplateRuntimeException($"object of type '{TypeName(value)}' has no len()"),
     };
 
@@ -447,17 +459,20 @@ internal static class PyOps
         PyDict d => [.. d.Keys],
         string s => [.. s.EnumerateRunes().Select(r => (object?)r.ToString())],
         Undefined => [],
+        PyView v => [.. v.Items],
+        PyIterator it => it.Drain(),
         _ => throw new TemplateRuntimeException($"'{TypeName(value)}' object is not iterable"),
     };
 
-    public static bool IsIterable(object? value) => value is string or List<object?> or PyTuple or PyDict or Undefined;
+    public static bool IsIterable(object? value) => value is string or List<object?> or PyTuple or PyDict or Undefined or PyView or PyIterator;
 
     public static bool Contains(object? container, object? item) => container switch
     {
         string s when item is string sub => s.Contains(sub, StringComparison.Ordinal),
         string => throw new TemplateRuntimeException($"'in <string>' requires string as left operand, not {TypeName(item)}"),
         PyDict d => d.ContainsKey(item),
-        List<object?> or PyTuple => ((IReadOnlyList<object?>)container).Any(x => Equal(x, item)),
+        List<object?> or PyTuple or PyView => ((IReadOnlyList<object?>)container).Any(x => Equal(x, item)),
+        PyIterator it => it.Drain().Any(x => Equal(x, item)),
         Undefined => false,
         _ => throw new TemplateRuntimeException($"argument of type '{TypeName(container)}' is not iterable"),
     };

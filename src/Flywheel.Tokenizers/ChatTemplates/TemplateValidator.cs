@@ -70,6 +70,9 @@ internal static class TemplateValidator
                 case GenerationStmt s:
                     Walk(source, s.Body, insideIf);
                     break;
+                case BlockStmt s:
+                    Walk(source, s.Body, insideIf);
+                    break;
             }
         }
     }

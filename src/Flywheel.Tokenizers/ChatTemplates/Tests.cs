@@ -19,7 +19,7 @@ internal static class Tests
         ["string"] = (v, _, _) => v is string,
         ["mapping"] = (v, _, _) => v is PyDict,
         ["iterable"] = (v, _, _) => PyOps.IsIterable(v),
-        ["sequence"] = (v, _, _) => v is string or List<object?> or PyTuple or PyDict or Undefined,
+        ["sequence"] = (v, _, _) => v is string or List<object?> or PyTuple or PyDict or Undefined or PyView { Subscriptable: true },
         ["callable"] = (v, _, _) => v is ICallable,
         ["odd"] = (v, _, _) => PyOps.ToLong(v) % 2 != 0,
         ["even"] = (v, _, _) => PyOps.ToLong(v) % 2 == 0,

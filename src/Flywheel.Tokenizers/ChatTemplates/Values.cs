@@ -129,8 +129,16 @@ internal sealed class BuiltinFunction(string name, Func<Interpreter, List<object
 }
 
 /// <summary>The "loop" variable inside a for loop.</summary>
-internal sealed class LoopContext(IReadOnlyList<object?> items, int depth0)
+internal sealed class LoopContext(IReadOnlyList<object?> items, int depth0) : ICallable
 {
+    /// <summary>Set for "recursive" loops: renders the loop body over new items one level deeper.</summary>
+    public Func<object?, string>? Recurse { get; init; }
+
+    public object? Call(Interpreter interpreter, List<object?> args, List<KeyValuePair<string, object?>> kwargs, int offset) =>
+        Recurse == null
+            ? throw new TemplateRuntimeException("The loop must have the 'recursive' marker to be called recursively.")
+            : Recurse(args.Count > 0 ? args[0] : throw new TemplateRuntimeException("loop() takes exactly one argument"));
+
     private object? _lastChanged = Undefined.WithHint("no previous value");
     private bool _hasLastChanged;
 
@@ -176,3 +184,60 @@ internal class TemplateRuntimeException(string message) : Exception(message);
 
 /// <summary>raise_exception(msg) from the template.</summary>
 internal sealed class TemplateRaisedException(string message) : TemplateRuntimeException(message);
+
+/// <summary>
+/// A one-shot Python iterator: what jinja2's select/map/unique/items filters (generators) and
+/// reverse (list_reverseiterator) return. Always truthy, has no len(), and is empty once consumed.
+/// </summary>
+internal sealed class PyIterator(string typeName, string producer, IEnumerable<object?> source)
+{
+    private List<object?>? _items;
+    private int _next;
+
+    public string TypeName { get; } = typeName;
+
+    public string Producer { get; } = producer;
+
+    private List<object?> Items => _items ??= source.ToList();
+
+    /// <summary>Takes every remaining item.</summary>
+    public List<object?> Drain()
+    {
+        var rest = Items.GetRange(_next, Items.Count - _next);
+        _next = Items.Count;
+        return rest;
+    }
+
+    /// <summary>Python next(): the next item, or false when exhausted.</summary>
+    public bool TryNext(out object? item)
+    {
+        if (_next < Items.Count)
+        {
+            item = Items[_next++];
+            return true;
+        }
+
+        item = null;
+        return false;
+    }
+}
+
+/// <summary>A re-iterable Python sequence object that prints as itself: dict views and range.</summary>
+internal sealed class PyView(string typeName, string repr, List<object?> items, bool subscriptable) : IReadOnlyList<object?>
+{
+    public string TypeName { get; } = typeName;
+
+    public string ReprText { get; } = repr;
+
+    public bool Subscriptable { get; } = subscriptable;
+
+    public List<object?> Items { get; } = items;
+
+    public int Count => Items.Count;
+
+    public object? this[int index] => Items[index];
+
+    public IEnumerator<object?> GetEnumerator() => Items.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => Items.GetEnumerator();
+}
