@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flywheel.Tokenizers.ChatTemplates;
 
 internal sealed partial class Interpreter
@@ -6,6 +8,7 @@ internal sealed partial class Interpreter
     {
         try
         {
+            RuntimeHelpers.EnsureSufficientExecutionStack();
             return EvaluateCore(expr, scope);
         }
         catch (TemplateRuntimeException e) when (e.Data["offset"] is null)
@@ -13,6 +16,29 @@ internal sealed partial class Interpreter
             e.Data["offset"] = expr.Offset;
             throw;
         }
+        catch (Exception e) when (IsHostFailure(e))
+        {
+            throw Translate(e, expr.Offset);
+        }
+    }
+
+    // .NET exceptions that mean "this operation is invalid for these values" rather than a bug in the host.
+    private static bool IsHostFailure(Exception e) =>
+        e is InvalidCastException or IndexOutOfRangeException or ArgumentException or OverflowException
+            or FormatException or KeyNotFoundException or InsufficientExecutionStackException;
+
+    private static TemplateRuntimeException Translate(Exception e, int offset)
+    {
+        var message = e switch
+        {
+            InsufficientExecutionStackException => "maximum recursion depth exceeded",
+            OverflowException => "integer overflow (template integers are 64-bit)",
+            ArgumentOutOfRangeException or IndexOutOfRangeException => "missing or out-of-range argument",
+            _ => e.Message,
+        };
+        var translated = new TemplateRuntimeException(message);
+        translated.Data["offset"] = offset;
+        return translated;
     }
 
     private object? EvaluateCore(Expr expr, Scope scope)

@@ -145,6 +145,10 @@ internal sealed partial class Interpreter
             e.Data["offset"] = stmt.Offset;
             throw;
         }
+        catch (Exception e) when (IsHostFailure(e))
+        {
+            throw Translate(e, stmt.Offset);
+        }
     }
 
     private void ExecFor(ForStmt stmt, Scope scope) => RunLoop(stmt, Evaluate(stmt.Iterable, scope), scope, depth0: 0);

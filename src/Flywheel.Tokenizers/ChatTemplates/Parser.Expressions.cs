@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flywheel.Tokenizers.ChatTemplates;
 
 // Expression grammar, lowest precedence first:
@@ -208,6 +210,7 @@ internal sealed partial class Parser
 
     private Expr ParsePrimary()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var token = Current;
         switch (token.Kind)
         {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flywheel.Tokenizers.ChatTemplates;
 
 /// <summary>
@@ -20,7 +22,16 @@ internal sealed partial class Parser
     public static List<Stmt> Parse(SourceText source)
     {
         var parser = new Parser(source, Lexer.Tokenize(source));
-        var body = parser.ParseBody([]);
+        List<Stmt> body;
+        try
+        {
+            body = parser.ParseBody([]);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw parser.Error("template nested too deeply", parser.Current);
+        }
+
         if (parser.Current.Kind != TokenKind.End)
         {
             throw parser.Error($"Encountered unknown tag '{parser.Current.Text}'.", parser.Current);
@@ -132,6 +143,7 @@ internal sealed partial class Parser
 
     private Stmt ParseStatement()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var token = Current;
         if (token.Kind != TokenKind.Name)
         {

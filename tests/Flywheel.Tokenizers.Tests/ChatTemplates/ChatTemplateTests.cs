@@ -125,4 +125,27 @@ public class ChatTemplateTests
         }).ToList();
         Assert.All(results, Assert.True);
     }
+
+    [Fact]
+    public void Runaway_recursion_is_a_template_error_not_a_crash()
+    {
+        var ex = Assert.Throws<ChatTemplateException>(() => Render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"));
+        Assert.Equal("maximum recursion depth exceeded", ex.Reason);
+    }
+
+    [Fact]
+    public void Host_exceptions_become_template_errors()
+    {
+        Assert.Throws<ChatTemplateException>(() => Render("{{ 9223372036854775807 + 1 }}"));
+        Assert.Throws<ChatTemplateException>(() => Render("{{ [1] | batch }}"));
+        Assert.Throws<ChatTemplateException>(() => Render("{{ 'x' is divisibleby }}"));
+    }
+
+    [Fact]
+    public void Deeply_nested_source_is_a_parse_error()
+    {
+        var source = "{{ " + new string('(', 100_000) + "1" + new string(')', 100_000) + " }}";
+        var ex = Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(source));
+        Assert.Equal("template nested too deeply", ex.Reason);
+    }
 }
