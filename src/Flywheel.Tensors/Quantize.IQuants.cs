@@ -1,14 +1,17 @@
 namespace Flywheel.Tensors;
 
 // Non-linear 4-bit formats, per quantize_row_iq4_nl_impl in ggml-quants.c as llama-quantize calls it through
-// quantize_iq4_nl / quantize_iq4_xs without an importance matrix: weights x^2 and ntry = 7. (ggml's own
-// quantize_row_iq4_nl_ref passes ntry = -1 and gives different bytes; llama-quantize never uses it.)
+// quantize_iq4_nl / quantize_iq4_xs: ntry = 7, and weights x^2 without an importance matrix or
+// importance * sqrt(sigma2 + x^2) with one. (ggml's quantize_row_iq4_nl_ref passes ntry = -1 and gives different
+// bytes; llama-quantize never uses it.)
 public static unsafe partial class Quantize
 {
     private const int Iq4Tries = 7;
 
     /// <summary>IQ4_NL: one scale per 32 values, stored directly as half.</summary>
-    public static void IQ4_NL(ReadOnlySpan<float> src, Span<BlockIQ4_NL> dst)
+    public static void IQ4_NL(ReadOnlySpan<float> src, Span<BlockIQ4_NL> dst) => Iq4Nl(src, dst, default);
+
+    private static void Iq4Nl(ReadOnlySpan<float> src, Span<BlockIQ4_NL> dst, ReadOnlySpan<float> importance)
     {
         CheckLength(src, dst.Length, BlockIQ4_NL.Elements);
         Span<byte> codes = stackalloc byte[32];
@@ -17,6 +20,7 @@ public static unsafe partial class Quantize
         for (int i = 0; i < dst.Length; i++)
         {
             ReadOnlySpan<float> x = src.Slice(i * 32, 32);
+            Iq4Weights(x, x, importance.IsEmpty ? default : importance.Slice(i * 32, 32), weights);
             float scale = FitIq4Group(x, codes, weights);
 
             BlockIQ4_NL y = default;
@@ -33,7 +37,9 @@ public static unsafe partial class Quantize
     }
 
     /// <summary>IQ4_XS: 8 groups of 32 with 6-bit signed group scales against one half super-block scale.</summary>
-    public static void IQ4_XS(ReadOnlySpan<float> src, Span<BlockIQ4XS> dst)
+    public static void IQ4_XS(ReadOnlySpan<float> src, Span<BlockIQ4XS> dst) => Iq4Xs(src, dst, default);
+
+    private static void Iq4Xs(ReadOnlySpan<float> src, Span<BlockIQ4XS> dst, ReadOnlySpan<float> importance)
     {
         CheckLength(src, dst.Length, BlockIQ4XS.Elements);
         Span<byte> codes = stackalloc byte[256];
@@ -47,7 +53,9 @@ public static unsafe partial class Quantize
             float amaxScale = 0;
             for (int ib = 0; ib < 8; ib++)
             {
-                float d = FitIq4Group(x.Slice(32 * ib, 32), codes.Slice(32 * ib, 32), weights);
+                ReadOnlySpan<float> xb = x.Slice(32 * ib, 32);
+                Iq4Weights(x, xb, importance.IsEmpty ? default : importance.Slice(i * 256 + 32 * ib, 32), weights);
+                float d = FitIq4Group(xb, codes.Slice(32 * ib, 32), weights);
                 scales[ib] = d;
                 float absD = MathF.Abs(d);
                 if (absD > amaxScale)
@@ -95,13 +103,9 @@ public static unsafe partial class Quantize
     /// lands on -127), refit by weighted least squares, then try 15 more starting scales and keep the best fit.
     /// Returns the float group scale; <paramref name="codes"/> hold the first pass's picks.
     /// </summary>
-    private static float FitIq4Group(ReadOnlySpan<float> xb, Span<byte> codes, Span<float> weights)
+    private static float FitIq4Group(ReadOnlySpan<float> xb, Span<byte> codes, ReadOnlySpan<float> weights)
     {
         ReadOnlySpan<sbyte> values = Iq4NlTable.Values;
-        for (int j = 0; j < 32; j++)
-        {
-            weights[j] = xb[j] * xb[j];
-        }
         float amax = 0;
         float max = 0;
         for (int j = 0; j < 32; j++)
@@ -154,6 +158,32 @@ public static unsafe partial class Quantize
             }
         }
         return d;
+    }
+
+    /// <summary>
+    /// Weights of one group of 32: x^2, or with an importance matrix importance * sqrt(sigma2 + x^2) where
+    /// sigma2 = 2 * mean(x^2) over the super-block (32 values for IQ4_NL, 256 for IQ4_XS).
+    /// </summary>
+    private static void Iq4Weights(ReadOnlySpan<float> superBlock, ReadOnlySpan<float> xb, ReadOnlySpan<float> importance, Span<float> weights)
+    {
+        if (importance.IsEmpty)
+        {
+            for (int j = 0; j < 32; j++)
+            {
+                weights[j] = xb[j] * xb[j];
+            }
+            return;
+        }
+        float sigma2 = 0;
+        for (int j = 0; j < superBlock.Length; j++)
+        {
+            sigma2 += superBlock[j] * superBlock[j];
+        }
+        sigma2 *= 2f / superBlock.Length;
+        for (int j = 0; j < 32; j++)
+        {
+            weights[j] = importance[j] * MathF.Sqrt(sigma2 + xb[j] * xb[j]);
+        }
     }
 
     /// <summary>Per group of 32 codes: byte j holds code j (low nibble) and code j + 16 (high nibble).</summary>

@@ -68,24 +68,29 @@ public static unsafe partial class Quantize
                 y.DMin = Fp16.FromFloat(0f);
             }
 
-            for (int j = 0; j < 16; j++)
-            {
-                float d = Fp16.ToFloat(y.D) * (y.Scales[j] & 0xF);
-                if (d == 0)
-                {
-                    continue; // keep the codes from the fit; they dequantize to -dm anyway
-                }
-                float dm = Fp16.ToFloat(y.DMin) * (y.Scales[j] >> 4);
-                for (int ii = 0; ii < 16; ii++)
-                {
-                    int l = NearestInt((x[16 * j + ii] + dm) / d);
-                    codes[16 * j + ii] = (byte)Math.Max(0, Math.Min(3, l));
-                }
-            }
-
-            PackTwoBit(codes, y.Qs);
+            FinishQ2K(x, codes, &y);
             dst[i] = y;
         }
+    }
+
+    /// <summary>Re-derives the Q2_K codes from the stored scales, mins and half super-scales, then packs them.</summary>
+    private static void FinishQ2K(ReadOnlySpan<float> x, Span<byte> codes, BlockQ2K* y)
+    {
+        for (int j = 0; j < 16; j++)
+        {
+            float d = Fp16.ToFloat(y->D) * (y->Scales[j] & 0xF);
+            if (d == 0)
+            {
+                continue; // keep the codes from the fit; they dequantize to -dm anyway
+            }
+            float dm = Fp16.ToFloat(y->DMin) * (y->Scales[j] >> 4);
+            for (int ii = 0; ii < 16; ii++)
+            {
+                int l = NearestInt((x[16 * j + ii] + dm) / d);
+                codes[16 * j + ii] = (byte)Math.Max(0, Math.Min(3, l));
+            }
+        }
+        PackTwoBit(codes, y->Qs);
     }
 
     /// <summary>Per <c>quantize_row_q3_K_ref</c>: 16 groups of 16, 3-bit codes, signed 6-bit scales.</summary>
@@ -138,33 +143,39 @@ public static unsafe partial class Quantize
                 y.D = Fp16.FromFloat(0f);
             }
 
-            Dequantize.UnpackQ3KScales(y.Scales, stored);
-            for (int j = 0; j < 16; j++)
-            {
-                float d = Fp16.ToFloat(y.D) * (stored[j] - 32);
-                if (d == 0)
-                {
-                    continue;
-                }
-                for (int ii = 0; ii < 16; ii++)
-                {
-                    int l = NearestInt(x[16 * j + ii] / d);
-                    codes[16 * j + ii] = (sbyte)(Math.Max(-4, Math.Min(3, l)) + 4);
-                }
-            }
-
-            // High bit of code j goes to bit (j / 32) of HMask[j % 32]; the low two bits are packed like Q2_K.
-            for (int j = 0; j < 256; j++)
-            {
-                if (codes[j] > 3)
-                {
-                    y.HMask[j % 32] |= (byte)(1 << (j / 32));
-                    codes[j] -= 4;
-                }
-            }
-            PackTwoBit(System.Runtime.InteropServices.MemoryMarshal.AsBytes(codes), y.Qs);
+            FinishQ3K(x, codes, &y, stored);
             dst[i] = y;
         }
+    }
+
+    /// <summary>Re-derives the Q3_K codes from the stored 6-bit scales and half super-scale, then packs them.</summary>
+    private static void FinishQ3K(ReadOnlySpan<float> x, Span<sbyte> codes, BlockQ3K* y, Span<sbyte> stored)
+    {
+        Dequantize.UnpackQ3KScales(y->Scales, stored);
+        for (int j = 0; j < 16; j++)
+        {
+            float d = Fp16.ToFloat(y->D) * (stored[j] - 32);
+            if (d == 0)
+            {
+                continue;
+            }
+            for (int ii = 0; ii < 16; ii++)
+            {
+                int l = NearestInt(x[16 * j + ii] / d);
+                codes[16 * j + ii] = (sbyte)(Math.Max(-4, Math.Min(3, l)) + 4);
+            }
+        }
+
+        // High bit of code j goes to bit (j / 32) of HMask[j % 32]; the low two bits are packed like Q2_K.
+        for (int j = 0; j < 256; j++)
+        {
+            if (codes[j] > 3)
+            {
+                y->HMask[j % 32] |= (byte)(1 << (j / 32));
+                codes[j] -= 4;
+            }
+        }
+        PackTwoBit(System.Runtime.InteropServices.MemoryMarshal.AsBytes(codes), y->Qs);
     }
 
     /// <summary>Per <c>quantize_row_q4_K_ref</c>: 8 groups of 32, 4-bit codes, 6-bit scales and mins.</summary>
@@ -176,15 +187,7 @@ public static unsafe partial class Quantize
         {
             BlockQ4K y = default;
             FitScalesMinsK(src.Slice(i * 256, 256), 15, -1f, 0.1f, 20, codes, y.Scales, out y.D, out y.DMin);
-            byte* q = y.Qs;
-            for (int j = 0; j < 256; j += 64)
-            {
-                for (int l = 0; l < 32; l++)
-                {
-                    q[l] = (byte)(codes[j + l] | (codes[j + l + 32] << 4));
-                }
-                q += 32;
-            }
+            PackQ4KCodes(codes, y.Qs);
             dst[i] = y;
         }
     }
@@ -198,33 +201,50 @@ public static unsafe partial class Quantize
         {
             BlockQ5K y = default;
             FitScalesMinsK(src.Slice(i * 256, 256), 31, -0.5f, 0.1f, 15, codes, y.Scales, out y.D, out y.DMin);
-            // Low nibbles as in Q4_K; the fifth bit of chunk c (64 codes) lands in bits 2c and 2c + 1 of Qh.
-            byte* ql = y.Qs;
-            int m1 = 1;
-            int m2 = 2;
-            for (int n = 0; n < 256; n += 64)
-            {
-                for (int j = 0; j < 32; j++)
-                {
-                    int l1 = codes[n + j];
-                    if (l1 > 15)
-                    {
-                        l1 -= 16;
-                        y.Qh[j] |= (byte)m1;
-                    }
-                    int l2 = codes[n + j + 32];
-                    if (l2 > 15)
-                    {
-                        l2 -= 16;
-                        y.Qh[j] |= (byte)m2;
-                    }
-                    ql[j] = (byte)(l1 | (l2 << 4));
-                }
-                m1 <<= 2;
-                m2 <<= 2;
-                ql += 32;
-            }
+            PackQ5KCodes(codes, y.Qs, y.Qh);
             dst[i] = y;
+        }
+    }
+
+    /// <summary>Per 64 codes: byte l of the 32-byte slice holds code l (low nibble) and code l + 32 (high nibble).</summary>
+    private static void PackQ4KCodes(ReadOnlySpan<byte> codes, byte* q)
+    {
+        for (int j = 0; j < 256; j += 64)
+        {
+            for (int l = 0; l < 32; l++)
+            {
+                q[l] = (byte)(codes[j + l] | (codes[j + l + 32] << 4));
+            }
+            q += 32;
+        }
+    }
+
+    /// <summary>Low nibbles as in Q4_K; the fifth bit of chunk c (64 codes) lands in bits 2c and 2c + 1 of Qh.</summary>
+    private static void PackQ5KCodes(ReadOnlySpan<byte> codes, byte* ql, byte* qh)
+    {
+        int m1 = 1;
+        int m2 = 2;
+        for (int n = 0; n < 256; n += 64)
+        {
+            for (int j = 0; j < 32; j++)
+            {
+                int l1 = codes[n + j];
+                if (l1 > 15)
+                {
+                    l1 -= 16;
+                    qh[j] |= (byte)m1;
+                }
+                int l2 = codes[n + j + 32];
+                if (l2 > 15)
+                {
+                    l2 -= 16;
+                    qh[j] |= (byte)m2;
+                }
+                ql[j] = (byte)(l1 | (l2 << 4));
+            }
+            m1 <<= 2;
+            m2 <<= 2;
+            ql += 32;
         }
     }
 
@@ -272,21 +292,32 @@ public static unsafe partial class Quantize
             // ggml stores nearest_int into a uint8_t before clamping, so a negative result wraps, then clamps to 63.
             byte ls = Math.Min((byte)63, (byte)NearestInt(invScale * scales[j]));
             byte lm = Math.Min((byte)63, (byte)NearestInt(invMin * mins[j]));
-            if (j < 4)
-            {
-                packed[j] = ls;
-                packed[j + 4] = lm;
-            }
-            else
-            {
-                packed[j + 4] = (byte)((ls & 0xF) | ((lm & 0xF) << 4));
-                packed[j - 4] |= (byte)((ls >> 4) << 6);
-                packed[j] |= (byte)((lm >> 4) << 6);
-            }
+            PackScaleMinK(j, ls, lm, packed);
         }
         dHalf = Fp16.FromFloat(maxScale / 63f);
         dMinHalf = Fp16.FromFloat(maxMin / 63f);
+        RequantizeK(x, nmax, codes, packed, dHalf, dMinHalf);
+    }
 
+    /// <summary>Stores 6-bit scale and min number j of a Q4_K/Q5_K block, the inverse of get_scale_min_k4.</summary>
+    private static void PackScaleMinK(int j, byte ls, byte lm, byte* packed)
+    {
+        if (j < 4)
+        {
+            packed[j] = ls;
+            packed[j + 4] = lm;
+        }
+        else
+        {
+            packed[j + 4] = (byte)((ls & 0xF) | ((lm & 0xF) << 4));
+            packed[j - 4] |= (byte)((ls >> 4) << 6);
+            packed[j] |= (byte)((lm >> 4) << 6);
+        }
+    }
+
+    /// <summary>Re-derives every Q4_K/Q5_K code from the scales and mins as stored (half super-scales included).</summary>
+    private static void RequantizeK(ReadOnlySpan<float> x, int nmax, Span<byte> codes, byte* packed, ushort dHalf, ushort dMinHalf)
+    {
         float dStored = Fp16.ToFloat(dHalf);
         float dMinStored = Fp16.ToFloat(dMinHalf);
         for (int j = 0; j < 8; j++)
@@ -307,7 +338,13 @@ public static unsafe partial class Quantize
     }
 
     /// <summary>Per <c>quantize_row_q6_K_ref</c>: 16 groups of 16, 6-bit codes, signed 8-bit scales.</summary>
-    public static void Q6_K(ReadOnlySpan<float> src, Span<BlockQ6K> dst)
+    public static void Q6_K(ReadOnlySpan<float> src, Span<BlockQ6K> dst) => Q6K(src, dst, default);
+
+    /// <summary>
+    /// Q6_K with optional importance weights: ggml's <c>quantize_row_q6_K_impl</c> differs from the reference only
+    /// in passing the raw importance values to make_qx_quants instead of x^2.
+    /// </summary>
+    private static void Q6K(ReadOnlySpan<float> src, Span<BlockQ6K> dst, ReadOnlySpan<float> importance)
     {
         CheckLength(src, dst.Length, BlockQ6K.Elements);
         Span<sbyte> codes = stackalloc sbyte[256];
@@ -320,7 +357,8 @@ public static unsafe partial class Quantize
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ib++)
             {
-                float scale = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), codes.Slice(16 * ib, 16), default);
+                ReadOnlySpan<float> weights = importance.IsEmpty ? default : importance.Slice(256 * i + 16 * ib, 16);
+                float scale = MakeQxQuants(16, 32, x.Slice(16 * ib, 16), codes.Slice(16 * ib, 16), weights);
                 scales[ib] = scale;
                 float absScale = MathF.Abs(scale);
                 if (absScale > maxAbsScale)
@@ -344,41 +382,47 @@ public static unsafe partial class Quantize
                 y.Scales[ib] = (sbyte)Math.Min(127, NearestInt(iscale * scales[ib]));
             }
 
-            float dStored = Fp16.ToFloat(y.D);
-            for (int j = 0; j < 16; j++)
-            {
-                float d = dStored * y.Scales[j];
-                if (d == 0)
-                {
-                    continue;
-                }
-                for (int ii = 0; ii < 16; ii++)
-                {
-                    int l = NearestInt(x[16 * j + ii] / d);
-                    codes[16 * j + ii] = (sbyte)(Math.Max(-32, Math.Min(31, l)) + 32);
-                }
-            }
-
-            // Per 128 codes: low nibbles of codes l and l + 64 share Ql[l], of l + 32 and l + 96 share Ql[l + 32];
-            // the four high 2-bit pairs share Qh[l].
-            byte* ql = y.Ql;
-            byte* qh = y.Qh;
-            for (int j = 0; j < 256; j += 128)
-            {
-                for (int l = 0; l < 32; l++)
-                {
-                    int c1 = codes[j + l];
-                    int c2 = codes[j + l + 32];
-                    int c3 = codes[j + l + 64];
-                    int c4 = codes[j + l + 96];
-                    ql[l] = (byte)((c1 & 0xF) | ((c3 & 0xF) << 4));
-                    ql[l + 32] = (byte)((c2 & 0xF) | ((c4 & 0xF) << 4));
-                    qh[l] = (byte)((c1 >> 4) | ((c2 >> 4) << 2) | ((c3 >> 4) << 4) | ((c4 >> 4) << 6));
-                }
-                ql += 64;
-                qh += 32;
-            }
+            FinishQ6K(x, codes, &y);
             dst[i] = y;
+        }
+    }
+
+    /// <summary>Re-derives the Q6_K codes from the stored scales and half super-scale, then packs them.</summary>
+    private static void FinishQ6K(ReadOnlySpan<float> x, Span<sbyte> codes, BlockQ6K* y)
+    {
+        float dStored = Fp16.ToFloat(y->D);
+        for (int j = 0; j < 16; j++)
+        {
+            float d = dStored * y->Scales[j];
+            if (d == 0)
+            {
+                continue;
+            }
+            for (int ii = 0; ii < 16; ii++)
+            {
+                int l = NearestInt(x[16 * j + ii] / d);
+                codes[16 * j + ii] = (sbyte)(Math.Max(-32, Math.Min(31, l)) + 32);
+            }
+        }
+
+        // Per 128 codes: low nibbles of codes l and l + 64 share Ql[l], of l + 32 and l + 96 share Ql[l + 32];
+        // the four high 2-bit pairs share Qh[l].
+        byte* ql = y->Ql;
+        byte* qh = y->Qh;
+        for (int j = 0; j < 256; j += 128)
+        {
+            for (int l = 0; l < 32; l++)
+            {
+                int c1 = codes[j + l];
+                int c2 = codes[j + l + 32];
+                int c3 = codes[j + l + 64];
+                int c4 = codes[j + l + 96];
+                ql[l] = (byte)((c1 & 0xF) | ((c3 & 0xF) << 4));
+                ql[l + 32] = (byte)((c2 & 0xF) | ((c4 & 0xF) << 4));
+                qh[l] = (byte)((c1 >> 4) | ((c2 >> 4) << 2) | ((c3 >> 4) << 4) | ((c4 >> 4) << 6));
+            }
+            ql += 64;
+            qh += 32;
         }
     }
 

@@ -30,22 +30,7 @@ public static partial class Quantize
     /// </summary>
     public static void Row(GgmlType type, ReadOnlySpan<float> src, Span<byte> dst)
     {
-        if (!IsSupported(type))
-        {
-            throw new NotSupportedException($"no reference quantizer for {GgmlTypeInfo.Name(type)}");
-        }
-        long rowBytes = GgmlTypeInfo.RowBytes(type, src.Length);
-        if (rowBytes < 0)
-        {
-            throw new ArgumentException(
-                $"{src.Length} elements is not a whole number of {GgmlTypeInfo.Name(type)} blocks", nameof(src));
-        }
-        if (dst.Length != rowBytes)
-        {
-            throw new ArgumentException(
-                $"{GgmlTypeInfo.Name(type)} needs {rowBytes} bytes for {src.Length} elements, got {dst.Length}", nameof(dst));
-        }
-
+        Validate(type, src.Length, dst.Length);
         switch (type)
         {
             case GgmlType.F32: src.CopyTo(MemoryMarshal.Cast<byte, float>(dst)); break;
@@ -68,6 +53,25 @@ public static partial class Quantize
             case GgmlType.MXFP4: MXFP4(src, MemoryMarshal.Cast<byte, BlockMXFP4>(dst)); break;
             case GgmlType.TQ1_0: TQ1_0(src, MemoryMarshal.Cast<byte, BlockTQ1_0>(dst)); break;
             case GgmlType.TQ2_0: TQ2_0(src, MemoryMarshal.Cast<byte, BlockTQ2_0>(dst)); break;
+        }
+    }
+
+    private static void Validate(GgmlType type, int elements, int bytes)
+    {
+        if (!IsSupported(type))
+        {
+            throw new NotSupportedException($"no reference quantizer for {GgmlTypeInfo.Name(type)}");
+        }
+        long rowBytes = GgmlTypeInfo.RowBytes(type, elements);
+        if (rowBytes < 0)
+        {
+            throw new ArgumentException(
+                $"{elements} elements is not a whole number of {GgmlTypeInfo.Name(type)} blocks", "src");
+        }
+        if (bytes != rowBytes)
+        {
+            throw new ArgumentException(
+                $"{GgmlTypeInfo.Name(type)} needs {rowBytes} bytes for {elements} elements, got {bytes}", "dst");
         }
     }
 
