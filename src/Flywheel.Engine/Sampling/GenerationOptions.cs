@@ -1,0 +1,33 @@
+namespace Flywheel.Engine.Sampling;
+
+/// <summary>When a <see cref="GenerationLoop"/> stops.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate.</summary>
+    public int MaxTokens { get; init; } = 256;
+
+    /// <summary>Token ids that end generation (EOS, EOT); the stop token itself is not part of the text.</summary>
+    public IReadOnlySet<int> StopTokenIds { get; init; } = new HashSet<int>();
+
+    /// <summary>Strings that end generation; the text is cut before the first match, which is never emitted.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+}
+
+public enum FinishReason
+{
+    /// <summary><see cref="GenerationOptions.MaxTokens"/> reached.</summary>
+    Length,
+    StopToken,
+    StopString,
+    /// <summary>The session's context is full.</summary>
+    ContextFull,
+}
+
+/// <summary>
+/// One generated token. <see cref="Text"/> is the text safe to show now: it may be empty while a possible stop
+/// string is held back, and later tokens may release held text. <see cref="Finish"/> is set on the last one.
+/// </summary>
+public readonly record struct GeneratedToken(int Id, string Text, float LogProb, FinishReason? Finish);
+
+/// <summary>The whole result of <see cref="GenerationLoop.Run"/>.</summary>
+public sealed record GenerationResult(IReadOnlyList<int> TokenIds, string Text, FinishReason Finish);
