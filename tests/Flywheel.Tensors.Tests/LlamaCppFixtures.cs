@@ -19,13 +19,16 @@ internal static class LlamaCppFixtures
     /// <summary>Random blocks and their ggml dequantization, for formats we only decode.</summary>
     public const string DequantRandom = "llamacpp-dequant-random";
 
-    private static readonly string[] Folders = [LlamaQuantize, ExtraQuant, DequantRandom];
+    /// <summary>ggml_quantize_chunk output with an importance matrix (the llama-quantize --imatrix path).</summary>
+    public const string ImatrixQuant = "llamacpp-imatrix-quant";
+
+    private static readonly string[] Folders = [LlamaQuantize, ExtraQuant, DequantRandom, ImatrixQuant];
 
     public static string Root { get; } = Path.Combine(AppContext.BaseDirectory, "Fixtures");
 
     public sealed record Entry(string Type, string Quant, string Dequant, string MadeBy);
 
-    public sealed record Manifest(string Folder, int Rows, int Cols, string? Source, IReadOnlyList<Entry> Types)
+    public sealed record Manifest(string Folder, int Rows, int Cols, string? Source, string? Importance, IReadOnlyList<Entry> Types)
     {
         public Entry Find(string type) => Types.Single(t => t.Type == type);
 
@@ -48,7 +51,8 @@ internal static class LlamaCppFixtures
                 t.TryGetProperty("made_by", out var madeBy) ? madeBy.GetString() ?? "" : ""))
             .ToList();
         string? source = root.TryGetProperty("source", out var s) ? s.GetString() : null;
-        return new Manifest(folder, root.GetProperty("rows").GetInt32(), root.GetProperty("cols").GetInt32(), source, entries);
+        string? importance = root.TryGetProperty("importance", out var i) ? i.GetString() : null;
+        return new Manifest(folder, root.GetProperty("rows").GetInt32(), root.GetProperty("cols").GetInt32(), source, importance, entries);
     }
 
     /// <summary>Theory rows (folder, type); a missing folder yields one row with type <see cref="Missing"/>.</summary>

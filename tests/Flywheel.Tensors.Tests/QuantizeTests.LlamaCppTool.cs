@@ -8,7 +8,18 @@ public partial class QuantizeTests
 {
     [LlamaCppToolTheory]
     [MemberData(nameof(RoundTripCases))]
-    public void Matches_ggml_directly_on_generated_inputs(GgmlType type, string input)
+    public void Matches_ggml_directly_on_generated_inputs(GgmlType type, string input) => CompareWithTool(type, input, []);
+
+    [LlamaCppToolTheory]
+    [MemberData(nameof(RoundTripCases))]
+    public void Matches_ggml_directly_with_an_importance_matrix(GgmlType type, string input)
+    {
+        var rng = new Random(3);
+        float[] importance = Enumerable.Range(0, 1024).Select(_ => rng.Next(20) == 0 ? 0f : (float)Math.Exp(rng.NextDouble() * 4 - 2)).ToArray();
+        CompareWithTool(type, input, importance);
+    }
+
+    private static void CompareWithTool(GgmlType type, string input, float[] importance)
     {
         const int rows = 16;
         const int cols = 1024;
@@ -18,7 +29,13 @@ public partial class QuantizeTests
         {
             string name = GgmlTypeInfo.Name(type);
             File.WriteAllBytes(Path.Combine(dir, "in.f32"), MemoryMarshal.AsBytes(x.AsSpan()).ToArray());
-            RunTool($"quant {name} {rows} {cols} in.f32 out.bin", dir);
+            string importanceArgument = "";
+            if (importance.Length > 0)
+            {
+                File.WriteAllBytes(Path.Combine(dir, "importance.f32"), MemoryMarshal.AsBytes(importance.AsSpan()).ToArray());
+                importanceArgument = " importance.f32";
+            }
+            RunTool($"quant {name} {rows} {cols} in.f32 out.bin{importanceArgument}", dir);
             RunTool($"dequant {name} {rows} {cols} out.bin out.f32", dir);
             byte[] theirBytes = File.ReadAllBytes(Path.Combine(dir, "out.bin"));
             float[] theirFloats = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, "out.f32"))).ToArray();
@@ -28,7 +45,7 @@ public partial class QuantizeTests
             var ourFloats = new float[rows * cols];
             for (int r = 0; r < rows; r++)
             {
-                Quantize.Row(type, x.AsSpan(r * cols, cols), ourBytes.AsSpan(r * rowBytes, rowBytes));
+                Quantize.Row(type, x.AsSpan(r * cols, cols), ourBytes.AsSpan(r * rowBytes, rowBytes), importance);
                 Dequantize.Row(type, theirBytes.AsSpan(r * rowBytes, rowBytes), ourFloats.AsSpan(r * cols, cols));
             }
             Assert.True(ourBytes.AsSpan().SequenceEqual(theirBytes), $"{name} on {input}: quantized bytes differ");

@@ -22,10 +22,11 @@ public partial class QuantizeTests
         Assert.Equal(manifest.Rows * manifest.Cols, source.Length);
         Assert.Equal(rowBytes * manifest.Rows, expected.Length);
 
+        float[] importance = manifest.Importance is null ? [] : manifest.ReadFloats(manifest.Importance);
         var actual = new byte[expected.Length];
         for (int r = 0; r < manifest.Rows; r++)
         {
-            Quantize.Row(type, source.AsSpan(r * manifest.Cols, manifest.Cols), actual.AsSpan(r * rowBytes, rowBytes));
+            Quantize.Row(type, source.AsSpan(r * manifest.Cols, manifest.Cols), actual.AsSpan(r * rowBytes, rowBytes), importance);
         }
 
         int blockBytes = GgmlTypeInfo.Get(type).TypeSize;
@@ -74,6 +75,35 @@ public partial class QuantizeTests
             bool isPlainInteger = type is GgmlType.I8 or GgmlType.I16 or GgmlType.I32 or GgmlType.I64 or GgmlType.F64;
             Assert.Equal(isFormat && !isPlainInteger && type != GgmlType.Q8_1, Dequantize.IsSupported(type));
         }
+    }
+
+    [Fact]
+    public void Importance_must_match_the_row_length()
+    {
+        Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q4_K, new float[256], new byte[144], new float[255]));
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.IQ4_XS, false)]
+    [InlineData(GgmlType.Q8_0, true)]
+    [InlineData(GgmlType.F16, true)]
+    [InlineData(GgmlType.MXFP4, true)]
+    [InlineData(GgmlType.TQ2_0, true)]
+    public void Importance_changes_the_bytes_only_where_ggml_uses_it(GgmlType type, bool ignored)
+    {
+        float[] x = MakeInput("outliers", 512, seed: 11);
+        var rng = new Random(12);
+        float[] importance = Enumerable.Range(0, 512).Select(_ => (float)Math.Exp(rng.NextDouble() * 6 - 3)).ToArray();
+        var plain = new byte[GgmlTypeInfo.RowBytes(type, x.Length)];
+        var empty = new byte[plain.Length];
+        var weighted = new byte[plain.Length];
+        Quantize.Row(type, x, plain);
+        Quantize.Row(type, x, empty, ReadOnlySpan<float>.Empty);
+        Quantize.Row(type, x, weighted, importance);
+        Assert.Equal(plain, empty);
+        Assert.Equal(ignored, plain.AsSpan().SequenceEqual(weighted));
     }
 
     [Fact]
