@@ -3,7 +3,7 @@ namespace Flywheel.Tensors;
 // K formats with an importance matrix, per quantize_row_q2_K_impl ... q5_K_impl in ggml-quants.c: group scales
 // come from make_qkx3_quants / make_qx_quants on importance-weighted data, and the 4- or 6-bit scale codes from
 // make_qp_quants weighted by each group's total weight, instead of a plain max-based rounding. (Q6_K's weighted
-// path lives with Q6K in Quantize.KQuants.cs.)
+// path lives with Q6K in Quantize.KQuantsSymmetric.cs.)
 public static unsafe partial class Quantize
 {
     /// <summary>Per <c>quantize_row_q2_K_impl</c>; sigma2 is the super-block's mean square.</summary>
@@ -172,6 +172,101 @@ public static unsafe partial class Quantize
                 dst4[i] = y;
             }
         }
+    }
+
+    /// <summary>
+    /// ggml-quants.c <c>make_qp_quants</c>: codes in [0, nmax] for non-negative values (the group scales and mins of
+    /// the K formats) with weighted search over 9 scales, then single-code moves as in make_q3_quants. Codes are
+    /// bytes as in ggml, so a negative input wraps exactly as it does there.
+    /// </summary>
+    private static float MakeQpQuants(int n, int nmax, ReadOnlySpan<float> x, Span<byte> codes, ReadOnlySpan<float> weights)
+    {
+        float max = 0;
+        for (int i = 0; i < n; i++)
+        {
+            max = CMax(max, x[i]);
+        }
+        if (max < GroupMaxEps)
+        {
+            codes[..n].Clear();
+            return 0f;
+        }
+
+        float iscale = nmax / max;
+        for (int i = 0; i < n; i++)
+        {
+            codes[i] = (byte)NearestInt(iscale * x[i]);
+        }
+        float scale = 1 / iscale;
+        float bestMse = 0;
+        for (int i = 0; i < n; i++)
+        {
+            float diff = x[i] - scale * codes[i];
+            bestMse += weights[i] * diff * diff;
+        }
+        for (int step = -4; step <= 4; step++)
+        {
+            if (step == 0)
+            {
+                continue;
+            }
+            float iscaleStep = (0.1f * step + nmax) / max;
+            float scaleStep = 1 / iscaleStep;
+            float mse = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int l = Math.Min(nmax, NearestInt(iscaleStep * x[i]));
+                float diff = x[i] - scaleStep * l;
+                mse += weights[i] * diff * diff;
+            }
+            if (mse < bestMse)
+            {
+                bestMse = mse;
+                iscale = iscaleStep;
+            }
+        }
+
+        float sumlx = 0;
+        float suml2 = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int l = Math.Min(nmax, NearestInt(iscale * x[i]));
+            codes[i] = (byte)l;
+            float w = weights[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        for (int pass = 0; pass < 5; pass++)
+        {
+            int changed = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float w = weights[i];
+                float slx = sumlx - w * x[i] * codes[i];
+                float sl2 = suml2 - w * codes[i] * codes[i];
+                if (slx > 0 && sl2 > 0)
+                {
+                    int newL = Math.Min(nmax, NearestInt(x[i] * sl2 / slx));
+                    if (newL != codes[i])
+                    {
+                        slx += w * x[i] * newL;
+                        sl2 += w * newL * newL;
+                        if (slx * slx * suml2 > sumlx * sumlx * sl2)
+                        {
+                            codes[i] = (byte)newL;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0)
+            {
+                break;
+            }
+        }
+        return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
     }
 
     private static float SuperBlockSumSquares(ReadOnlySpan<float> x)
