@@ -1,0 +1,120 @@
+using Flywheel.Engine.Sampling;
+
+namespace Flywheel.Engine.Tests;
+
+public sealed class SamplerTests
+{
+    // Probabilities 0.5, 0.3, 0.15, 0.05 as logits.
+    private static readonly float[] Logits = [MathF.Log(0.5f), MathF.Log(0.3f), MathF.Log(0.15f), MathF.Log(0.05f)];
+
+    private static HashSet<int> Support(SamplingOptions options, float[]? logits = null, int draws = 4000)
+    {
+        var sampler = new Sampler((logits ?? Logits).Length, options with { Seed = 42 });
+        var seen = new HashSet<int>();
+        for (var i = 0; i < draws; i++) seen.Add(sampler.Sample(logits ?? Logits, []));
+        return seen;
+    }
+
+    [Fact]
+    public void Greedy_takes_the_highest_logit()
+    {
+        var sampler = new Sampler(4, SamplingOptions.Greedy);
+        Assert.Equal(2, sampler.Sample([0.1f, -3f, 2.5f, 2.4f], []));
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_tokens_and_another_seed_differs()
+    {
+        var logits = Enumerable.Range(0, 1000).Select(i => MathF.Sin(i) * 3).ToArray();
+        int[] Run(ulong seed)
+        {
+            var s = new Sampler(logits.Length, new SamplingOptions { Temperature = 0.9f, TopP = 0.95f, Seed = seed });
+            return Enumerable.Range(0, 64).Select(_ => s.Sample(logits, [])).ToArray();
+        }
+        Assert.Equal(Run(7), Run(7));
+        Assert.NotEqual(Run(7), Run(8));
+    }
+
+    [Fact]
+    public void Draws_follow_the_distribution()
+    {
+        var sampler = new Sampler(4, new SamplingOptions { Seed = 1 });
+        var counts = new int[4];
+        const int n = 40000;
+        for (var i = 0; i < n; i++) counts[sampler.Sample(Logits, [])]++;
+        float[] expected = [0.5f, 0.3f, 0.15f, 0.05f];
+        for (var i = 0; i < 4; i++) Assert.Equal(expected[i], counts[i] / (float)n, 0.01f);
+    }
+
+    [Fact]
+    public void Top_k_keeps_the_k_most_likely() => Assert.Equal([0, 1], Support(new SamplingOptions { TopK = 2 }).Order());
+
+    [Fact]
+    public void Top_p_keeps_the_smallest_set_reaching_p()
+    {
+        Assert.Equal([0, 1], Support(new SamplingOptions { TopP = 0.75f }).Order());
+        Assert.Equal([0], Support(new SamplingOptions { TopP = 0.4f }).Order());
+    }
+
+    [Fact]
+    public void Min_p_drops_tokens_below_a_fraction_of_the_top()
+    {
+        // threshold 0.2 · 0.5 = 0.1: keeps 0.5, 0.3, 0.15
+        Assert.Equal([0, 1, 2], Support(new SamplingOptions { MinP = 0.2f }).Order());
+    }
+
+    [Fact]
+    public void Low_temperature_sharpens_high_temperature_flattens()
+    {
+        Assert.Equal([0], Support(new SamplingOptions { Temperature = 0.02f }).Order());
+        Assert.Equal([0, 1, 2, 3], Support(new SamplingOptions { Temperature = 3f }).Order());
+    }
+
+    [Theory]
+    [InlineData(1.2f, 0f, 0f)]   // 1.0 / 1.2 = 0.83 < 0.9
+    [InlineData(1f, 0.2f, 0f)]   // 1.0 − 0.2 = 0.8
+    [InlineData(1f, 0f, 0.1f)]   // 1.0 − 2 · 0.1 = 0.8 (seen twice)
+    public void Penalties_demote_repeated_tokens(float repetition, float presence, float frequency)
+    {
+        var options = SamplingOptions.Greedy with { RepetitionPenalty = repetition, PresencePenalty = presence, FrequencyPenalty = frequency };
+        var sampler = new Sampler(2, options);
+        Assert.Equal(1, sampler.Sample([1.0f, 0.9f], [0, 0]));
+        Assert.Equal(0, sampler.Sample([1.0f, 0.9f], [])); // counts do not leak between calls
+    }
+
+    [Fact]
+    public void Repetition_penalty_multiplies_negative_logits()
+    {
+        var sampler = new Sampler(2, SamplingOptions.Greedy with { RepetitionPenalty = 2f });
+        // −0.5 · 2 = −1.0 < −0.9
+        Assert.Equal(1, sampler.Sample([-0.5f, -0.9f], [0]));
+    }
+
+    [Fact]
+    public void Penalty_window_limits_the_history_looked_at()
+    {
+        var sampler = new Sampler(2, SamplingOptions.Greedy with { PresencePenalty = 1f, PenaltyWindow = 1 });
+        Assert.Equal(0, sampler.Sample([1.0f, 0.9f], [0, 1])); // only token 1 is in the window
+    }
+
+    [Fact]
+    public void Log_probs_of_the_chosen_token_and_the_top_n()
+    {
+        var sampler = new Sampler(4, SamplingOptions.Greedy with { TopLogProbs = 3 });
+        var id = sampler.Sample(Logits, []);
+        Assert.Equal(0, id);
+        Assert.Equal(MathF.Log(0.5f), sampler.LastLogProb, 1e-5f);
+        var top = sampler.TopLogProbs.ToArray();
+        Assert.Equal([0, 1, 2], top.Select(t => t.Id));
+        Assert.Equal(MathF.Log(0.3f), top[1].LogProb, 1e-5f);
+        Assert.Equal(MathF.Log(0.15f), top[2].LogProb, 1e-5f);
+    }
+
+    [Fact]
+    public void Invalid_options_are_rejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(4, new SamplingOptions { TopP = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(4, new SamplingOptions { MinP = 2 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(4, new SamplingOptions { TopLogProbs = 21 }));
+    }
+}
