@@ -99,9 +99,10 @@ public static unsafe partial class Quantize
     }
 
     /// <summary>
-    /// The per-group search of quantize_row_iq4_nl_impl: start from d = max / 127 (sign chosen so the extreme
-    /// lands on -127), refit by weighted least squares, then try 15 more starting scales and keep the best fit.
-    /// Returns the float group scale; <paramref name="codes"/> hold the first pass's picks.
+    /// The per-group search of quantize_row_iq4_nl_impl: start from d = max / 127 (the extreme lands on the
+    /// positive end of the table) and refit by weighted least squares; then try 15 inverse scales (itry - 127) / max
+    /// that put the extreme near the longer negative end, and keep the best fit. Returns the float group scale;
+    /// <paramref name="codes"/> hold the first pass's picks (callers re-pick them against the final scale).
     /// </summary>
     private static float FitIq4Group(ReadOnlySpan<float> xb, Span<byte> codes, ReadOnlySpan<float> weights)
     {

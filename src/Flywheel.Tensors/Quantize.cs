@@ -3,12 +3,12 @@ using System.Runtime.InteropServices;
 namespace Flywheel.Tensors;
 
 /// <summary>
-/// Scalar reference quantizers. Each reproduces what llama.cpp's <c>llama-quantize</c> writes without an
-/// importance matrix: <c>quantize_row_*_ref</c> in ggml-quants.c for the linear and K formats, and the
-/// no-weights path of <c>quantize_iq4_nl</c> / <c>quantize_iq4_xs</c> for the non-linear ones. Float expressions
-/// keep ggml's operation order and C's conversion rules so the bytes come out identical, not merely close.
-/// All methods are stateless, thread-safe and allocation-free (scratch lives on the stack). Output is
-/// little-endian, as GGUF stores it.
+/// Scalar reference quantizers. Each reproduces the bytes llama.cpp's <c>llama-quantize</c> writes: without an
+/// importance matrix, <c>quantize_row_*_ref</c> in ggml-quants.c (and the no-weights path of
+/// <c>quantize_iq4_nl</c> / <c>quantize_iq4_xs</c>); with one (the <c>importance</c> overload of Row), the
+/// <c>quantize_row_*_impl</c> functions. Float expressions keep ggml's operation order and x86-64 C conversion
+/// rules so the bytes come out identical, not merely close. All methods are stateless, thread-safe and
+/// allocation-free (scratch lives on the stack). Output is little-endian, as GGUF stores it.
 /// </summary>
 public static partial class Quantize
 {
