@@ -62,7 +62,7 @@ public static class TemplateCommand
         }
 
         var source = templatePath is not null
-            ? new TemplateSource(File.ReadAllText(templatePath), null, null)
+            ? new TemplateSource(File.ReadAllText(templatePath), new Dictionary<string, object?>())
             : LoadFromModel(modelPath!);
 
         ChatTemplate template;
@@ -83,8 +83,22 @@ public static class TemplateCommand
             throw new CliUsageException(e.Message);
         }
 
-        context.BosToken ??= source.BosToken;
-        context.EosToken ??= source.EosToken;
+        // transformers passes the tokenizer's special tokens (bos_token, eos_token, pad_token, ...) to the template.
+        foreach (var (name, value) in source.SpecialTokens)
+        {
+            switch (name)
+            {
+                case "bos_token":
+                    context.BosToken ??= value as string;
+                    break;
+                case "eos_token":
+                    context.EosToken ??= value as string;
+                    break;
+                default:
+                    context.Variables.TryAdd(name, value);
+                    break;
+            }
+        }
         if (addGenerationPrompt)
         {
             context.AddGenerationPrompt = true;
@@ -128,7 +142,10 @@ public static class TemplateCommand
         }
     }
 
-    internal sealed record TemplateSource(string Template, string? BosToken, string? EosToken);
+    internal sealed record TemplateSource(string Template, IReadOnlyDictionary<string, object?> SpecialTokens);
+
+    private static readonly string[] SpecialTokenNames =
+        ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
     internal static TemplateSource LoadFromModel(string path)
     {
@@ -145,7 +162,20 @@ public static class TemplateCommand
         using var gguf = GgufFile.Open(path);
         var template = gguf.TryGetString(GgufKeys.ChatTemplate)
             ?? throw new CliUsageException($"{path} has no {GgufKeys.ChatTemplate} metadata; pass --template FILE");
-        return new TemplateSource(template, GgufToken(gguf, GgufKeys.TokenizerBosId), GgufToken(gguf, GgufKeys.TokenizerEosId));
+        var tokens = new Dictionary<string, object?>();
+        foreach (var (name, key) in new[]
+                 {
+                     ("bos_token", GgufKeys.TokenizerBosId), ("eos_token", GgufKeys.TokenizerEosId),
+                     ("unk_token", GgufKeys.TokenizerUnknownId), ("pad_token", GgufKeys.TokenizerPaddingId),
+                 })
+        {
+            if (GgufToken(gguf, key) is { } text)
+            {
+                tokens[name] = text;
+            }
+        }
+
+        return new TemplateSource(template, tokens);
     }
 
     private static string? GgufToken(GgufFile gguf, string idKey)
@@ -182,7 +212,21 @@ public static class TemplateCommand
             throw new CliUsageException($"{folder} has no chat template (tokenizer_config.json \"chat_template\" or chat_template.jinja); pass --template FILE");
         }
 
-        return new TemplateSource(template, TokenText(config?["bos_token"]), TokenText(config?["eos_token"]));
+        var tokens = new Dictionary<string, object?>();
+        foreach (var name in SpecialTokenNames)
+        {
+            if (TokenText(config?[name]) is { } text)
+            {
+                tokens[name] = text;
+            }
+        }
+
+        if (config?["additional_special_tokens"] is JsonArray extra)
+        {
+            tokens["additional_special_tokens"] = extra.Select(TokenText).Where(t => t is not null).ToList();
+        }
+
+        return new TemplateSource(template, tokens);
     }
 
     private static string? SelectTemplate(JsonNode? node) => node switch

@@ -4,7 +4,7 @@ namespace Flywheel.Tokenizers.ChatTemplates;
 
 /// <summary>
 /// The variables a chat template renders with, named as transformers' apply_chat_template names them:
-/// <c>messages</c>, <c>tools</c> (None when absent), <c>documents</c> (None), <c>add_generation_prompt</c>,
+/// <c>messages</c>, <c>tools</c> (None when absent), <c>documents</c> (None when absent), <c>add_generation_prompt</c>,
 /// <c>bos_token</c>/<c>eos_token</c> (undefined when null) and any extra <see cref="Variables"/>
 /// (e.g. <c>enable_thinking</c>), which win over the others. Not thread-safe while being edited.
 /// </summary>
@@ -14,6 +14,9 @@ public sealed class ChatTemplateContext
 
     /// <summary>Tool definitions (JSON schema objects), or null for none.</summary>
     public JsonArray? Tools { get; set; }
+
+    /// <summary>Retrieval documents for RAG templates, or null for none.</summary>
+    public JsonArray? Documents { get; set; }
 
     public bool AddGenerationPrompt { get; set; }
 
@@ -29,7 +32,7 @@ public sealed class ChatTemplateContext
 
     /// <summary>
     /// Builds a context from a JSON messages array, or from an object with "messages" and optionally
-    /// "tools", "add_generation_prompt", "bos_token", "eos_token" and other keys (taken as variables).
+    /// "tools", "documents", "add_generation_prompt", "bos_token", "eos_token" and other keys (taken as variables).
     /// </summary>
     public static ChatTemplateContext FromJson(JsonNode messages, JsonNode? tools = null)
     {
@@ -45,6 +48,9 @@ public sealed class ChatTemplateContext
                         break;
                     case "tools":
                         context.Tools = value is null ? null : (JsonArray)value.DeepClone();
+                        break;
+                    case "documents":
+                        context.Documents = value is null ? null : (JsonArray)value.DeepClone();
                         break;
                     case "add_generation_prompt":
                         context.AddGenerationPrompt = value?.GetValue<bool>() ?? false;
@@ -98,7 +104,7 @@ public sealed class ChatTemplateContext
         var scope = new Scope(null);
         scope.Set("messages", Messages.Select(m => PyValues.FromJson(m.Json)).ToList());
         scope.Set("tools", PyValues.FromJson(Tools));
-        scope.Set("documents", null);
+        scope.Set("documents", PyValues.FromJson(Documents));
         scope.Set("add_generation_prompt", AddGenerationPrompt);
         if (BosToken is not null)
         {

@@ -93,13 +93,13 @@ public class ChatTemplateTests
     public void FromJson_accepts_a_request_object()
     {
         var context = ChatTemplateContext.FromJson(
-            """{"messages": [{"role": "user", "content": "hi", "extra": 1}], "tools": [{"type": "function"}], "add_generation_prompt": true, "enable_thinking": false}""");
+            """{"messages": [{"role": "user", "content": "hi", "extra": 1}], "tools": [{"type": "function"}], "documents": [{"title": "t"}], "add_generation_prompt": true, "enable_thinking": false}""");
         Assert.Single(context.Messages);
         Assert.Equal("user", context.Messages[0].Role);
         Assert.NotNull(context.Tools);
         Assert.True(context.AddGenerationPrompt);
-        var output = ChatTemplate.Parse("{{ messages[0] }}|{{ tools | length }}|{{ enable_thinking }}").Render(context);
-        Assert.Equal("{'role': 'user', 'content': 'hi', 'extra': 1}|1|False", output);
+        var output = ChatTemplate.Parse("{{ messages[0] }}|{{ tools | length }}|{{ enable_thinking }}|{{ documents[0].title }}").Render(context);
+        Assert.Equal("{'role': 'user', 'content': 'hi', 'extra': 1}|1|False|t", output);
     }
 
     [Fact]
