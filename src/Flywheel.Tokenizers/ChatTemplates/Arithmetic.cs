@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Flywheel.Tokenizers.ChatTemplates;
 
 /// <summary>Python arithmetic on runtime values (int stays int; / is true division; // and % floor).</summary>
@@ -5,7 +7,8 @@ internal static class Arithmetic
 {
     public static object? Negate(object? value) => value switch
     {
-        long l => (object)(-l),
+        long l => l == long.MinValue ? -(BigInteger)l : (object)(-l),
+        BigInteger big => PyOps.NormalizeInt(-big),
         bool b => b ? -1L : 0L,
         double d => (object)(-d),
         Undefined u => throw new TemplateRuntimeException(u.Message),
@@ -14,7 +17,7 @@ internal static class Arithmetic
 
     public static object? Positive(object? value) => value switch
     {
-        long or double => value,
+        long or double or BigInteger => value,
         bool b => b ? 1L : 0L,
         Undefined u => throw new TemplateRuntimeException(u.Message),
         _ => throw new TemplateRuntimeException($"bad operand type for unary +: '{PyOps.TypeName(value)}'"),
@@ -68,28 +71,30 @@ internal static class Arithmetic
 
     private static object Numeric(string op, object? left, object? right)
     {
-        if (left is not double && right is not double)
+        if (left is BigInteger || right is BigInteger)
+        {
+            if (left is not double && right is not double)
+            {
+                return BigNumeric(op, PyOps.ToBig(left), PyOps.ToBig(right));
+            }
+        }
+        else if (left is not double && right is not double)
         {
             var a = PyOps.ToLong(left);
             var b = PyOps.ToLong(right);
-            switch (op)
+            try
             {
-                case "+": return checked(a + b);
-                case "-": return checked(a - b);
-                case "*": return checked(a * b);
-                case "/":
-                    return b == 0 ? throw new TemplateRuntimeException("division by zero") : (double)a / b;
-                case "//":
-                    return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : FloorDiv(a, b);
-                case "%":
-                    return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : a - (FloorDiv(a, b) * b);
-                case "**":
-                    return b >= 0 ? (object)IntPow(a, b) : Math.Pow(a, b);
+                return LongNumeric(op, a, b);
+            }
+            catch (OverflowException)
+            {
+                // Python ints are unbounded: redo the operation in arbitrary precision.
+                return BigNumeric(op, a, b);
             }
         }
 
-        var x = left is double dl ? dl : PyOps.ToLong(left);
-        var y = right is double dr ? dr : PyOps.ToLong(right);
+        var x = left is double dl ? dl : left is BigInteger bl ? (double)bl : PyOps.ToLong(left);
+        var y = right is double dr ? dr : right is BigInteger br ? (double)br : PyOps.ToLong(right);
         switch (op)
         {
             case "+": return x + y;
@@ -114,9 +119,61 @@ internal static class Arithmetic
         throw new TemplateRuntimeException($"unknown operator {op}");
     }
 
+    private static object BigNumeric(string op, BigInteger a, BigInteger b)
+    {
+        switch (op)
+        {
+            case "+": return PyOps.NormalizeInt(a + b);
+            case "-": return PyOps.NormalizeInt(a - b);
+            case "*": return PyOps.NormalizeInt(a * b);
+            case "/":
+                return b.IsZero ? throw new TemplateRuntimeException("division by zero") : (double)a / (double)b;
+            case "//" or "%":
+                if (b.IsZero)
+                {
+                    throw new TemplateRuntimeException("integer division or modulo by zero");
+                }
+
+                var q = BigInteger.DivRem(a, b, out var r);
+                if (!r.IsZero && (r.Sign < 0) != (b.Sign < 0))
+                {
+                    q -= 1;
+                    r += b;
+                }
+
+                return PyOps.NormalizeInt(op == "//" ? q : r);
+            case "**":
+                return b.Sign >= 0 && b <= 100_000
+                    ? PyOps.NormalizeInt(BigInteger.Pow(a, (int)b))
+                    : Math.Pow((double)a, (double)b);
+        }
+
+        throw new TemplateRuntimeException($"unknown operator {op}");
+    }
+
+    private static object LongNumeric(string op, long a, long b)
+    {
+        switch (op)
+        {
+            case "+": return checked(a + b);
+            case "-": return checked(a - b);
+            case "*": return checked(a * b);
+            case "/":
+                return b == 0 ? throw new TemplateRuntimeException("division by zero") : (double)a / b;
+            case "//":
+                return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : FloorDiv(a, b);
+            case "%":
+                return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : a - checked(FloorDiv(a, b) * b);
+            case "**":
+                return b >= 0 ? (object)IntPow(a, b) : Math.Pow(a, b);
+        }
+
+        throw new TemplateRuntimeException($"unknown operator {op}");
+    }
+
     private static long FloorDiv(long a, long b)
     {
-        var q = a / b;
+        var q = checked(a / b);
         return (a % b != 0) && ((a < 0) != (b < 0)) ? q - 1 : q;
     }
 

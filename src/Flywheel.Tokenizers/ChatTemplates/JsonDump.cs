@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 
 namespace Flywheel.Tokenizers.ChatTemplates;
@@ -36,6 +37,9 @@ internal static class JsonDump
                 return;
             case long l:
                 sb.Append(l.ToString(CultureInfo.InvariantCulture));
+                return;
+            case BigInteger big:
+                sb.Append(big.ToString(CultureInfo.InvariantCulture));
                 return;
             case double d:
                 sb.Append(double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : PyOps.FloatRepr(d));
@@ -112,6 +116,7 @@ internal static class JsonDump
         null => "null",
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
+        BigInteger big => big.ToString(CultureInfo.InvariantCulture),
         double d => PyOps.FloatRepr(d),
         _ => throw new TemplateRuntimeException($"keys must be str, int, float, bool or None, not {PyOps.TypeName(key)}"),
     };

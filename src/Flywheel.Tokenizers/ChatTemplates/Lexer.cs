@@ -421,7 +421,8 @@ internal sealed class Lexer
         var clean = raw.Replace("_", "");
         object value = isFloat
             ? (object)double.Parse(clean, NumberStyles.Float, CultureInfo.InvariantCulture)
-            : (object)long.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
+            : long.TryParse(clean, NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? (object)l
+            : System.Numerics.BigInteger.Parse(clean, NumberStyles.None, CultureInfo.InvariantCulture);
         _tokens.Add(new Token(isFloat ? TokenKind.Float : TokenKind.Integer, raw, value, start));
     }
 

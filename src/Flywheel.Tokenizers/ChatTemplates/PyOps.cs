@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 
 namespace Flywheel.Tokenizers.ChatTemplates;
@@ -12,6 +13,7 @@ internal static class PyOps
         bool b => b,
         long l => l != 0,
         double d => d != 0,
+        BigInteger big => !big.IsZero,
         string s => s.Length > 0,
         List<object?> list => list.Count > 0,
         PyTuple t => t.Count > 0,
@@ -25,7 +27,7 @@ internal static class PyOps
     {
         null => "NoneType",
         bool => "bool",
-        long => "int",
+        long or BigInteger => "int",
         double => "float",
         string => "str",
         List<object?> => "list",
@@ -58,6 +60,7 @@ internal static class PyOps
         null => "None",
         bool b => b ? "True" : "False",
         long l => l.ToString(CultureInfo.InvariantCulture),
+        BigInteger big => big.ToString(CultureInfo.InvariantCulture),
         double d => FloatRepr(d),
         _ => Repr(value),
     };
@@ -306,13 +309,23 @@ internal static class PyOps
         return sb.ToString();
     }
 
-    public static bool IsNumber(object? value) => value is long or double or bool;
+    public static bool IsNumber(object? value) => value is long or double or bool or BigInteger;
+
+    /// <summary>Python int (bool included); integers that overflow long become BigInteger.</summary>
+    public static bool IsInt(object? value) => value is long or bool or BigInteger;
+
+    public static BigInteger ToBig(object? value) => value is BigInteger big ? big : ToLong(value);
+
+    /// <summary>Back to long when the value fits, so the common case stays fast.</summary>
+    public static object NormalizeInt(BigInteger value) =>
+        value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
 
     private static double ToDouble(object? value) => value switch
     {
         bool b => b ? 1 : 0,
         long l => l,
         double d => d,
+        BigInteger big => (double)big,
         _ => throw new InvalidCastException(),
     };
 
@@ -325,7 +338,7 @@ internal static class PyOps
                 return ToDouble(a) == ToDouble(b);
             }
 
-            return ToLong(a) == ToLong(b);
+            return ToBig(a) == ToBig(b);
         }
 
         switch (a)
@@ -382,6 +395,8 @@ internal static class PyOps
     {
         bool b => b ? 1 : 0,
         long l => l,
+        BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
+        BigInteger => throw new TemplateRuntimeException("Python int too large to convert to C long"),
         Undefined u => throw new TemplateRuntimeException(u.Message),
         _ => throw new TemplateRuntimeException($"'{TypeName(value)}' object cannot be interpreted as an integer"),
     };
@@ -398,7 +413,7 @@ internal static class PyOps
                 return x < y ? -1 : x > y ? 1 : x == y ? 0 : 2;
             }
 
-            return ToLong(a).CompareTo(ToLong(b));
+            return ToBig(a).CompareTo(ToBig(b));
         }
 
         if (a is string sa && b is string sb)

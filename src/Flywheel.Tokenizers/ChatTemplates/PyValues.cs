@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Globalization;
-using System.Text.Json;
+using System.Numerics;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 
 namespace Flywheel.Tokenizers.ChatTemplates;
 
@@ -42,9 +43,11 @@ internal static class PyValues
     // Python's json module makes integers of literals without a fraction or exponent, floats otherwise.
     private static object ParseNumber(string text)
     {
-        if (text.IndexOfAny(['.', 'e', 'E']) < 0 && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        if (text.IndexOfAny(['.', 'e', 'E']) < 0)
         {
-            return l;
+            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
+                ? (object)l
+                : BigInteger.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         }
 
         return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -53,7 +56,7 @@ internal static class PyValues
     public static object? FromClr(object? value) => value switch
     {
         null => null,
-        string or bool or long or double => value,
+        string or bool or long or double or BigInteger => value,
         int i => (long)i,
         short s => (long)s,
         byte b => (long)b,

@@ -101,6 +101,7 @@ internal sealed class PyDict
         {
             bool b => b ? 1 : 0,
             long l => l.GetHashCode(),
+            System.Numerics.BigInteger big => big.GetHashCode(),
             double d when d == Math.Floor(d) && Math.Abs(d) < 9e18 => ((long)d).GetHashCode(),
             PyTuple t => t.Items.Aggregate(17, (h, x) => (h * 31) + (x == null ? 0 : GetHashCode(x))),
             _ => obj.GetHashCode(),

@@ -136,7 +136,6 @@ public class ChatTemplateTests
     [Fact]
     public void Host_exceptions_become_template_errors()
     {
-        Assert.Throws<ChatTemplateException>(() => Render("{{ 9223372036854775807 + 1 }}"));
         Assert.Throws<ChatTemplateException>(() => Render("{{ [1] | batch }}"));
         Assert.Throws<ChatTemplateException>(() => Render("{{ 'x' is divisibleby }}"));
     }
