@@ -18,6 +18,7 @@ public sealed class Tokenizer : ITokenizer
         _vocab = setup.Vocabulary;
         _encoder = setup.Encoder;
         _normalize = setup.Normalize;
+        EndOfGeneration.MarkControlTokens(_vocab);
         _specials = new SpecialTokenSplitter(_vocab, setup.StripLeft, setup.StripRight);
         Kind = setup.Kind;
         PreTokenizerName = setup.PreTokenizerName;

@@ -38,7 +38,7 @@ public static partial class TokenizerLoader
                     var vocab = new Vocabulary(tokens, types, scores, BytePairPiece);
                     var mergeTexts = file.TryGetArray(GgufKeys.TokenizerMerges)?.Items as string[]
                         ?? throw new InvalidDataException($"'{file.Path}' has no string array {GgufKeys.TokenizerMerges}");
-                    var encoder = new BpeEncoder(vocab, new PreTokenizer(family.Patterns), mergeTexts.Select(SplitMerge), family.IgnoreMerges);
+                    var encoder = new BpeEncoder(vocab, new PreTokenizer(family.Patterns), [.. mergeTexts.Select(MergeRule.FromLine)], family.IgnoreMerges);
                     return new Tokenizer(new TokenizerSetup
                     {
                         Kind = TokenizerKind.BytePairEncoding,
@@ -81,13 +81,6 @@ public static partial class TokenizerLoader
             default:
                 throw new NotSupportedException($"tokenizer model '{model}' ({GgufKeys.TokenizerModel}) is not supported; only 'gpt2' (BPE) and 'llama' (SentencePiece) are");
         }
-    }
-
-    /// <summary>Splits a GGUF merge "a b" at the first space after the first character, as llama.cpp does (a part may itself be a space-free 'Ġ' run).</summary>
-    internal static (string Left, string Right) SplitMerge(string merge)
-    {
-        int space = merge.Length > 1 ? merge.IndexOf(' ', 1) : -1;
-        return space < 0 ? (merge, "") : (merge[..space], merge[(space + 1)..]);
     }
 
     /// <summary>Decoded bytes of a byte-level BPE token (llama.cpp's token_to_piece for LLAMA_VOCAB_TYPE_BPE).</summary>

@@ -144,9 +144,9 @@ public static partial class TokenizerLoader
         return (texts, types);
     }
 
-    private static IEnumerable<(string Left, string Right)> ReadHfMerges(JsonElement model)
+    private static List<MergeRule> ReadHfMerges(JsonElement model)
     {
-        var merges = new List<(string, string)>();
+        var merges = new List<MergeRule>();
         if (!model.TryGetProperty("merges", out var array) || array.ValueKind != JsonValueKind.Array)
         {
             return merges;
@@ -155,11 +155,11 @@ public static partial class TokenizerLoader
         {
             if (item.ValueKind == JsonValueKind.String)
             {
-                merges.Add(SplitMerge(item.GetString()!));
+                merges.Add(MergeRule.FromLine(item.GetString()!));
             }
             else if (item.ValueKind == JsonValueKind.Array && item.GetArrayLength() == 2)
             {
-                merges.Add((item[0].GetString()!, item[1].GetString()!));
+                merges.Add(MergeRule.FromPair(item[0].GetString()!, item[1].GetString()!));
             }
             else
             {

@@ -25,7 +25,8 @@ internal sealed class BpeEncoder : IFragmentEncoder
     private readonly bool _ignoreMerges;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
-    public BpeEncoder(Vocabulary vocab, PreTokenizer preTokenizer, IEnumerable<(string Left, string Right)> merges, bool ignoreMerges)
+    /// <param name="merges">Merge rules in rank order, each "left right" (GGUF, HF string form) or a pair.</param>
+    public BpeEncoder(Vocabulary vocab, PreTokenizer preTokenizer, IReadOnlyList<MergeRule> merges, bool ignoreMerges)
     {
         _vocab = vocab;
         _preTokenizer = preTokenizer;
@@ -35,16 +36,23 @@ internal sealed class BpeEncoder : IFragmentEncoder
             _byteTokens[b] = vocab.Find(ByteLevel.CharFor((byte)b).ToString()) ?? -1;
         }
 
-        _merges = [];
-        int rank = 0;
-        foreach (var (left, right) in merges)
+        _merges = new Dictionary<long, Merge>(merges.Count);
+        Span<char> joined = stackalloc char[256];
+        for (int rank = 0; rank < merges.Count; rank++)
         {
+            merges[rank].GetParts(out var left, out var right);
+            if (left.Length + right.Length > joined.Length)
+            {
+                joined = new char[left.Length + right.Length];
+            }
+            left.CopyTo(joined);
+            right.CopyTo(joined[left.Length..]);
             // A merge whose parts or result are not tokens can never fire on ids; HF tokenizers rejects such files.
-            if (vocab.Find(left) is int l && vocab.Find(right) is int r && vocab.Find(left + right) is int m)
+            if (vocab.TryFind(left, out int l) && vocab.TryFind(right, out int r)
+                && vocab.TryFind(joined[..(left.Length + right.Length)], out int m))
             {
                 _merges.TryAdd(Key(l, r), new Merge(rank, m));
             }
-            rank++;
         }
     }
 

@@ -38,6 +38,21 @@ internal static class ByteLevel
     /// </summary>
     public static byte[] Decode(string text)
     {
+        var direct = new byte[text.Length];
+        for (int i = 0; i < text.Length; i++)
+        {
+            int b = ByteFor(text[i]);
+            if (b < 0)
+            {
+                return DecodeMixed(text);
+            }
+            direct[i] = (byte)b;
+        }
+        return direct;
+    }
+
+    private static byte[] DecodeMixed(string text)
+    {
         var bytes = new List<byte>(text.Length);
         Span<byte> utf8 = stackalloc byte[4];
         for (int i = 0; i < text.Length; i++)
