@@ -90,8 +90,8 @@ internal static class PyFormat
                 'r' or 'a' => PyOps.Repr(value),
                 'd' or 'i' or 'u' => ToInteger(value).ToString(CultureInfo.InvariantCulture),
                 'f' or 'F' => ToFloat(value).ToString("F" + (precision ?? 6), CultureInfo.InvariantCulture),
-                'e' or 'E' => ToFloat(value).ToString((conversion == 'e' ? "e" : "E") + (precision ?? 6), CultureInfo.InvariantCulture),
-                'g' or 'G' => PyOps.FloatRepr(ToFloat(value)),
+                'e' or 'E' => Scientific(ToFloat(value), precision ?? 6, conversion == 'E'),
+                'g' or 'G' => General(ToFloat(value), precision ?? 6, conversion == 'G'),
                 'x' => ToInteger(value).ToString("x", CultureInfo.InvariantCulture),
                 'X' => ToInteger(value).ToString("X", CultureInfo.InvariantCulture),
                 'o' => Convert.ToString(ToInteger(value), 8),
@@ -125,6 +125,56 @@ internal static class PyFormat
         }
 
         return sb.ToString();
+    }
+
+    // printf %e: one digit, the fraction, and an exponent of at least two digits (.NET writes three).
+    private static string Scientific(double value, int precision, bool upper)
+    {
+        var text = value.ToString("E" + precision, CultureInfo.InvariantCulture);
+        var e = text.IndexOf('E');
+        var exponent = int.Parse(text[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        text = text[..e] + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
+        return upper ? text.ToUpperInvariant() : text;
+    }
+
+    // printf %g: scientific when the exponent is < -4 or >= precision, trailing zeros removed.
+    private static string General(double value, int precision, bool upper)
+    {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            var special = double.IsNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+            return upper ? special.ToUpperInvariant() : special;
+        }
+
+        precision = Math.Max(precision, 1);
+        if (value == 0)
+        {
+            return double.IsNegative(value) ? "-0" : "0";
+        }
+
+        var scientific = value.ToString("E" + (precision - 1), CultureInfo.InvariantCulture);
+        var exponent = int.Parse(scientific[(scientific.IndexOf('E') + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        string text;
+        if (exponent < -4 || exponent >= precision)
+        {
+            var mantissa = scientific[..scientific.IndexOf('E')];
+            if (mantissa.Contains('.'))
+            {
+                mantissa = mantissa.TrimEnd('0').TrimEnd('.');
+            }
+
+            text = mantissa + "e" + (exponent < 0 ? "-" : "+") + Math.Abs(exponent).ToString("00", CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            text = value.ToString("F" + Math.Max(0, precision - 1 - exponent), CultureInfo.InvariantCulture);
+            if (text.Contains('.'))
+            {
+                text = text.TrimEnd('0').TrimEnd('.');
+            }
+        }
+
+        return upper ? text.ToUpperInvariant() : text;
     }
 
     private static long ToInteger(object? value) => value switch
