@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Flywheel.Server;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary>
+/// <c>flywheel serve [--model [NAME=]MODEL ...] [--host 127.0.0.1] [--port 8080] [--parallel N] [--ctx N]
+/// [--api-key KEY | --api-keys FILE]</c>: the OpenAI-compatible HTTP API. With no --model it serves the demo model
+/// bundled with Flywheel.
+/// </summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string[]>("--model", "-m")
+        {
+            Description = "A GGUF file or Hugging Face folder to serve, optionally named NAME=PATH. Repeatable; the first is the default.",
+        };
+        var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
+        var parallel = new Option<int>("--parallel", "-np") { Description = "Sequences generated at once per model.", DefaultValueFactory = _ => 1 };
+        var ctx = new Option<int?>("--ctx", "-c") { Description = "KV cache positions per sequence (default: the model's, at most 4096)." };
+        var apiKey = new Option<string>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)." };
+        var apiKeys = new Option<string>("--api-keys") { Description = "Require one of the API keys in this file, one per line." };
+        var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
+        foreach (var o in new Option[] { model, host, port, parallel, ctx, apiKey, apiKeys }) command.Options.Add(o);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var options = new ServerOptions
+                {
+                    Models = ParseModels(parse.GetValue(model) ?? []),
+                    Host = parse.GetValue(host)!,
+                    Port = CheckRange(parse.GetValue(port), 0, 65535, "--port"),
+                    Parallel = CheckRange(parse.GetValue(parallel), 1, 256, "--parallel"),
+                    ContextLength = parse.GetValue(ctx) is { } c ? CheckRange(c, 16, 1 << 20, "--ctx") : null,
+                    ApiKeys = ReadKeys(parse.GetValue(apiKey), parse.GetValue(apiKeys)),
+                };
+                return await FlywheelServer.RunAsync(options, Console.Out, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                return CliErrors.Report(e);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The model bundled beside the CLI (copied from the repository's models/ folder at build time).</summary>
+    public static string DemoModelPath => Path.Combine(AppContext.BaseDirectory, "models", "stories260K", "stories260K.gguf");
+
+    internal static IReadOnlyList<KeyValuePair<string, string>> ParseModels(string[] values)
+    {
+        if (values.Length == 0) values = [DemoModelPath];
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=');
+            var (name, path) = eq > 0 && !File.Exists(value) && !Directory.Exists(value)
+                ? (value[..eq], value[(eq + 1)..])
+                : (Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(value)), value);
+            if (!File.Exists(path) && !Directory.Exists(path))
+            {
+                throw new CliUsageException($"model not found: {path}");
+            }
+            if (result.Any(kv => kv.Key == name)) throw new CliUsageException($"two models are named '{name}'; name them with NAME=PATH");
+            result.Add(new(name, path));
+        }
+        return result;
+    }
+
+    private static HashSet<string> ReadKeys(string? key, string? file)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        if (key is { Length: > 0 }) keys.Add(key);
+        if (file is not null)
+        {
+            if (!File.Exists(file)) throw new CliUsageException($"API key file not found: {file}");
+            foreach (var line in File.ReadAllLines(file))
+            {
+                var k = line.Trim();
+                if (k.Length > 0 && !k.StartsWith('#')) keys.Add(k);
+            }
+        }
+        return keys;
+    }
+
+    private static int CheckRange(int value, int min, int max, string name) =>
+        value >= min && value <= max ? value : throw new CliUsageException($"{name} must be between {min} and {max}, got {value}");
+}

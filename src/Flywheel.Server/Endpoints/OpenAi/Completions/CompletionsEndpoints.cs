@@ -1,0 +1,62 @@
+using Flywheel.Engine;
+using Flywheel.Server.Endpoints.OpenAi.Chat;
+using Flywheel.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Flywheel.Server.Endpoints.OpenAi.Completions;
+
+/// <summary><c>POST /v1/completions</c>: continue a raw prompt (no chat template; BOS as the model's metadata says).</summary>
+public static class CompletionsEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/completions", HandleAsync);
+
+    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models)
+    {
+        return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
+        {
+            var parameters = GenerationParameters.Read(fields, chat: false);
+            var prompt = fields.Body["prompt"] switch
+            {
+                System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var s) => s,
+                System.Text.Json.Nodes.JsonArray { Count: 1 } a when a[0] is System.Text.Json.Nodes.JsonValue v1 && v1.TryGetValue<string>(out var s1) => s1,
+                null => throw new BadRequestException("'prompt' is required", "prompt"),
+                _ => throw new BadRequestException("'prompt' must be a string (batches of prompts are not supported)", "prompt"),
+            };
+            var promptIds = engine.Model.TokenizeRaw(prompt);
+            if (promptIds.Count == 0) throw new BadRequestException("'prompt' is empty", "prompt");
+            var request = parameters.ToRequest(promptIds, engine);
+            var id = $"cmpl-{Guid.NewGuid():N}";
+            var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var model = engine.Model.Name;
+            if (parameters.Stream)
+            {
+                var sse = new ServerSentEvents(http.Response);
+                var count = 0;
+                await foreach (var token in engine.GenerateAsync(request, ct))
+                {
+                    if (token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken) count++;
+                    var finish = token.Finish is { } f ? GenerationParameters.FinishReasonText(f) : null;
+                    if (token.Text.Length > 0 || finish is not null)
+                    {
+                        await sse.SendAsync(new TextCompletion(id, "text_completion", created, model, [new TextChoice(0, token.Text, finish, null)], null), ct);
+                    }
+                }
+                if (parameters.IncludeUsage)
+                {
+                    await sse.SendAsync(new TextCompletion(id, "text_completion", created, model, [], new Usage(promptIds.Count, count, promptIds.Count + count)), ct);
+                }
+                await sse.SendDoneAsync(ct);
+                return Results.Empty;
+            }
+            var result = await TokenCollector.CollectAsync(engine, request, parameters.LogProbs, ct);
+            var logprobs = result.LogProbs is { } lp ? new TextLogProbs(lp.Content.Select(e => e.Token).ToList(), lp.Content.Select(e => e.Logprob).ToList()) : null;
+            return Results.Json(
+                new TextCompletion(id, "text_completion", created, model,
+                    [new TextChoice(0, result.Text, GenerationParameters.FinishReasonText(result.Finish), logprobs)],
+                    new Usage(promptIds.Count, result.CompletionTokens, promptIds.Count + result.CompletionTokens)),
+                Protocol.Json);
+        });
+    }
+}

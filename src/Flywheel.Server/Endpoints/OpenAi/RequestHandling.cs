@@ -1,0 +1,52 @@
+using Flywheel.Engine;
+using Flywheel.Engine.Scheduling;
+using Flywheel.Server.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Flywheel.Server.Endpoints.OpenAi;
+
+/// <summary>
+/// The shared frame of the generation endpoints: read and validate the body, find the model, run the handler,
+/// and map every failure to its OpenAI error and status. Bad input never becomes a 500.
+/// </summary>
+public static class RequestHandling
+{
+    public delegate Task<IResult> Handler(RequestFields fields, InferenceEngine engine, CancellationToken cancellationToken);
+
+    public static async Task<IResult> RunAsync(HttpContext http, ModelRegistry models, Handler handler)
+    {
+        var ct = http.RequestAborted;
+        try
+        {
+            var fields = await RequestFields.ReadAsync(http.Request.Body, ct);
+            var name = fields.String("model");
+            switch (models.Find(string.IsNullOrEmpty(name) ? null : name, out var engine))
+            {
+                case ModelLookup.Unknown:
+                    return OpenAiError.ModelNotFound(name!);
+                case ModelLookup.Loading:
+                    return OpenAiError.Loading(name ?? models.DefaultName);
+                case ModelLookup.Failed:
+                    return OpenAiError.Unavailable($"the model '{name ?? models.DefaultName}' failed to load: {models.LoadError?.Message}");
+            }
+            return await handler(fields, engine!, ct);
+        }
+        catch (BadRequestException e)
+        {
+            return OpenAiError.BadRequest(e.Message, e.Param);
+        }
+        catch (ContextLengthExceededException e)
+        {
+            return OpenAiError.BadRequest(e.Message, "messages", "context_length_exceeded");
+        }
+        catch (QueueFullException e)
+        {
+            return OpenAiError.Busy(e.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away; generation has stopped and its session is back in the pool.
+            return Results.Empty;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Flywheel.Server.Auth;
+using Flywheel.Server.Endpoints.OpenAi;
+using Flywheel.Server.Endpoints.OpenAi.Chat;
+using Flywheel.Server.Endpoints.OpenAi.Completions;
+using Flywheel.Server.Endpoints.OpenAi.Models;
+using Flywheel.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Flywheel.Server;
+
+/// <summary>
+/// Builds and runs the OpenAI-compatible HTTP server on Kestrel. The server listens at once and loads models in
+/// the background; it writes one line to stdout when every model is ready to take requests.
+/// </summary>
+public static class FlywheelServer
+{
+    public static WebApplication Build(ServerOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ModelRegistry(options));
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(async context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            await OpenAiError.Create(StatusCodes.Status500InternalServerError, $"internal error: {error?.Message}", "server_error", null, null).ExecuteAsync(context);
+        }));
+        ApiKeyAuthentication.Use(app, options.ApiKeys);
+        app.MapGet("/health", (ModelRegistry models) => models.LoadError is { } e
+            ? Results.Json(new { status = "error", error = e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : models.AllLoaded
+                ? Results.Json(new { status = "ok" })
+                : Results.Json(new { status = "loading" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        ModelsEndpoints.Map(app);
+        ChatEndpoints.Map(app);
+        CompletionsEndpoints.Map(app);
+        app.MapFallback((HttpContext context) => OpenAiError.NotFound($"no route {context.Request.Method} {context.Request.Path}"));
+        return app;
+    }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires (Ctrl-C in the CLI).</summary>
+    public static async Task<int> RunAsync(ServerOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        await using var app = Build(options);
+        var models = app.Services.GetRequiredService<ModelRegistry>();
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            await models.WhenAllLoaded();
+        }
+        catch (Exception)
+        {
+            log.WriteLine($"flywheel: error: could not load a model: {models.LoadError?.Message}");
+            await app.StopAsync(CancellationToken.None);
+            return 2;
+        }
+        log.WriteLine($"flywheel: serving {string.Join(", ", models.Names)} on http://{FormatHost(options.Host)}:{options.Port} (OpenAI API at /v1)");
+        log.Flush();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await app.StopAsync(CancellationToken.None);
+        models.Dispose();
+        return 0;
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+}

@@ -1,0 +1,22 @@
+namespace Flywheel.Server;
+
+/// <summary>How <c>flywheel serve</c> runs: which models under which names, where to listen, and limits.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Served models, in order: name → path. The first is the default for requests that name none.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Models { get; init; }
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 8080;
+
+    /// <summary>Sequences generated at once per model, each with its own KV cache.</summary>
+    public int Parallel { get; init; } = 1;
+
+    /// <summary>KV cache positions per sequence; null means min(trained context, 4096).</summary>
+    public int? ContextLength { get; init; }
+
+    /// <summary>Requests that may wait for a free sequence before new ones get HTTP 429.</summary>
+    public int QueueLimit { get; init; } = 64;
+
+    /// <summary>Accepted API keys; empty means no authentication.</summary>
+    public IReadOnlySet<string> ApiKeys { get; init; } = new HashSet<string>();
+}
