@@ -40,6 +40,8 @@ public static unsafe partial class Quantize
             case GgmlType.Q6_K: Q6K(src, MemoryMarshal.Cast<byte, BlockQ6K>(dst), importance); break;
             case GgmlType.IQ4_NL: Iq4Nl(src, MemoryMarshal.Cast<byte, BlockIQ4_NL>(dst), importance); break;
             case GgmlType.IQ4_XS: Iq4Xs(src, MemoryMarshal.Cast<byte, BlockIQ4XS>(dst), importance); break;
+            case GgmlType.IQ3_XXS: Iq3Xxs(src, MemoryMarshal.Cast<byte, BlockIQ3XXS>(dst), importance); break;
+            case GgmlType.IQ3_S: Iq3S(src, MemoryMarshal.Cast<byte, BlockIQ3S>(dst), importance); break;
             default: Row(type, src, dst); break;
         }
     }

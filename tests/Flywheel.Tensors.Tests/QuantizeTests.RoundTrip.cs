@@ -23,6 +23,8 @@ public partial class QuantizeTests
     public static readonly Tolerance Q6_KTolerance = new(0.0550, 0.0200);
     public static readonly Tolerance IQ4_NLTolerance = new(0.1450, 0.0800);
     public static readonly Tolerance IQ4_XSTolerance = new(0.1450, 0.0800);
+    public static readonly Tolerance IQ3_XXSTolerance = new(0.8000, 0.2200); // without an importance matrix IQ3 is coarse
+    public static readonly Tolerance IQ3_STolerance = new(0.4300, 0.1700);
     public static readonly Tolerance MXFP4Tolerance = new(0.2600, 0.1200);  // power-of-two scale, E2M1 spacing
     public static readonly Tolerance TernaryTolerance = new(0.5100, 0.8500); // -1, 0, 1 times amax: made for ternary weights
 
@@ -43,6 +45,8 @@ public partial class QuantizeTests
         GgmlType.Q6_K => Q6_KTolerance,
         GgmlType.IQ4_NL => IQ4_NLTolerance,
         GgmlType.IQ4_XS => IQ4_XSTolerance,
+        GgmlType.IQ3_XXS => IQ3_XXSTolerance,
+        GgmlType.IQ3_S => IQ3_STolerance,
         GgmlType.MXFP4 => MXFP4Tolerance,
         GgmlType.TQ1_0 or GgmlType.TQ2_0 => TernaryTolerance,
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
@@ -52,7 +56,7 @@ public partial class QuantizeTests
     [
         GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
-        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0,
     ];
 
     private static readonly string[] Inputs = ["normal", "outliers", "tiny", "constant", "negative-constant", "ramp", "uniform", "positive"];

@@ -61,9 +61,9 @@ public partial class QuantizeTests
     [Fact]
     public void Quantizers_and_dequantizers_cover_the_expected_types()
     {
-        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); the lattice IQ formats
-        // are decode-only here because ggml quantizes them only with an importance matrix.
-        GgmlType[] decodeOnly = [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
+        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); the IQ2 and IQ1 formats
+        // are decode-only here (their ggml quantizers mostly demand an importance matrix).
+        GgmlType[] decodeOnly = [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
         {
             bool expectQuantize = Dequantize.IsSupported(type) && !decodeOnly.Contains(type) || type == GgmlType.Q8_1;
