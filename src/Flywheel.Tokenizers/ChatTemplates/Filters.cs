@@ -20,7 +20,7 @@ internal static partial class Filters
         },
         ["attr"] = (v, a, _, _) => Members.GetAttr(v, PyOps.Str(a[0])),
         ["batch"] = Batch,
-        ["capitalize"] = (v, _, _, _) => PyStrings.Capitalize(PyOps.Str(v)),
+        ["capitalize"] = (v, _, _, _) => PyCase.Capitalize(PyOps.Str(v)),
         ["center"] = (v, a, _, _) =>
         {
             var s = PyOps.Str(v);
@@ -73,8 +73,8 @@ internal static partial class Filters
         },
         ["join"] = Join,
         ["list"] = (v, _, _, _) => PyOps.Iterate(v).ToList(),
-        ["lower"] = (v, _, _, _) => PyOps.Str(v).ToLowerInvariant(),
-        ["upper"] = (v, _, _, _) => PyOps.Str(v).ToUpperInvariant(),
+        ["lower"] = (v, _, _, _) => PyCase.Lower(PyOps.Str(v)),
+        ["upper"] = (v, _, _, _) => PyCase.Upper(PyOps.Str(v)),
         ["map"] = Map,
         ["max"] = (v, a, k, i) => MinMax(v, a, k, i, max: true),
         ["min"] = (v, a, k, i) => MinMax(v, a, k, i, max: false),
@@ -158,7 +158,7 @@ internal static partial class Filters
         return dict;
     }
 
-    private static object? FoldCase(object? value) => value is string s ? s.ToLowerInvariant() : value;
+    private static object? FoldCase(object? value) => value is string s ? PyCase.Lower(s) : value;
 
     private static object? Default(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
     {
@@ -452,6 +452,6 @@ internal static partial class Filters
     private static string TitleFilter(string s)
     {
         var parts = Regex.Split(s, @"([-\s\(\{\[\<]+)");
-        return string.Concat(parts.Where(x => x.Length > 0).Select(x => char.ToUpperInvariant(x[0]) + x[1..].ToLowerInvariant()));
+        return string.Concat(parts.Where(x => x.Length > 0).Select(x => PyCase.Upper(x[..1]) + PyCase.Lower(x[1..])));
     }
 }

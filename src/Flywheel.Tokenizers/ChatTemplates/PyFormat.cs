@@ -191,11 +191,15 @@ internal static class PyFormat
         _ => throw new TemplateRuntimeException($"must be real number, not {PyOps.TypeName(value)}"),
     };
 
-    /// <summary>str.format with {}, {0}, {name}, {name.attr} and simple format specs.</summary>
+    /// <summary>
+    /// str.format with {}, {0}, {name}, {name.attr} and simple format specs. The sandbox formats through
+    /// string.Formatter, which reports both numbering mix-ups with the same message.
+    /// </summary>
     public static string StrFormat(string format, List<object?> args, List<KeyValuePair<string, object?>> kwargs)
     {
         var sb = new StringBuilder();
         var auto = 0;
+        var manual = false;
         for (var i = 0; i < format.Length; i++)
         {
             var c = format[i];
@@ -247,10 +251,21 @@ internal static class PyFormat
             object? value;
             if (parts[0].Length == 0)
             {
+                if (manual)
+                {
+                    throw new TemplateRuntimeException("cannot switch from manual field specification to automatic field numbering");
+                }
+
                 value = auto < args.Count ? args[auto++] : throw new TemplateRuntimeException("Replacement index out of range");
             }
             else if (int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index))
             {
+                if (auto > 0)
+                {
+                    throw new TemplateRuntimeException("cannot switch from manual field specification to automatic field numbering");
+                }
+
+                manual = true;
                 value = index < args.Count ? args[index] : throw new TemplateRuntimeException($"Replacement index {index} out of range");
             }
             else

@@ -211,23 +211,6 @@ internal static class PyStrings
         return result.ToString();
     }
 
-    /// <summary>Python str.title: a letter after a non-letter is uppercased, other letters lowercased.</summary>
-    public static string Title(string s)
-    {
-        var sb = new StringBuilder(s.Length);
-        var previousCased = false;
-        foreach (var c in s)
-        {
-            sb.Append(previousCased ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c));
-            previousCased = char.IsLetter(c);
-        }
-
-        return sb.ToString();
-    }
-
-    public static string Capitalize(string s) =>
-        s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();
-
     private static bool Affix(string s, object? affix, bool prefix, string method)
     {
         var candidates = affix switch
@@ -326,12 +309,12 @@ internal static class PyStrings
             },
             "startswith" => (a, _) => Affix(s, a[0], prefix: true, name),
             "endswith" => (a, _) => Affix(s, a[0], prefix: false, name),
-            "upper" => (_, _) => s.ToUpperInvariant(),
-            "lower" => (_, _) => s.ToLowerInvariant(),
-            "casefold" => (_, _) => s.ToLowerInvariant(),
-            "swapcase" => (_, _) => string.Concat(s.Select(c => char.IsUpper(c) ? char.ToLowerInvariant(c) : char.ToUpperInvariant(c))),
-            "title" => (_, _) => Title(s),
-            "capitalize" => (_, _) => Capitalize(s),
+            "upper" => (_, _) => PyCase.Upper(s),
+            "lower" => (_, _) => PyCase.Lower(s),
+            "casefold" => (_, _) => PyCase.Lower(s),
+            "swapcase" => (_, _) => PyCase.SwapCase(s),
+            "title" => (_, _) => PyCase.Title(s),
+            "capitalize" => (_, _) => PyCase.Capitalize(s),
             "replace" => (a, k) =>
             {
                 var p = Args.Bind(name, a, k, ["old", "new", "count"], [Args.Required, Args.Required, -1L]);
@@ -369,7 +352,7 @@ internal static class PyStrings
             "isspace" => (_, _) => s.Length > 0 && s.All(IsSpace),
             "isupper" => (_, _) => s.Any(char.IsLetter) && !s.Any(char.IsLower),
             "islower" => (_, _) => s.Any(char.IsLetter) && !s.Any(char.IsUpper),
-            "istitle" => (_, _) => s.Any(char.IsLetter) && Title(s) == s,
+            "istitle" => (_, _) => s.Any(char.IsLetter) && PyCase.Title(s) == s,
             "zfill" => (a, _) =>
             {
                 var width = Int(a[0], 0);

@@ -24,8 +24,8 @@ internal static class Tests
         ["odd"] = (v, _, _) => PyOps.ToLong(v) % 2 != 0,
         ["even"] = (v, _, _) => PyOps.ToLong(v) % 2 == 0,
         ["divisibleby"] = (v, a, _) => PyOps.ToLong(v) % PyOps.ToLong(a[0]) == 0,
-        ["lower"] = (v, _, _) => v is string s && s == s.ToLowerInvariant(),
-        ["upper"] = (v, _, _) => v is string s && s == s.ToUpperInvariant(),
+        ["lower"] = (v, _, _) => v is string s && s.Any(PyCase.IsCased) && s == PyCase.Lower(s),
+        ["upper"] = (v, _, _) => v is string s && s.Any(PyCase.IsCased) && s == PyCase.Upper(s),
         ["escaped"] = (_, _, _) => false,
         // Python "is": identity, approximated by value for immutable scalars (which CPython interns or caches).
         ["sameas"] = (v, a, _) => v is null or bool or long or double or string
