@@ -55,6 +55,19 @@ internal static partial class Filters
             var items = PyOps.Iterate(v);
             return items.Count > 0 ? items[^1] : Undefined.WithHint("No last item, sequence was empty.");
         },
+        ["filesizeformat"] = FileSizeFormat,
+        ["forceescape"] = (v, _, _, _) => Escape(v),
+        ["groupby"] = GroupBy,
+        ["urlencode"] = (v, _, _, _) => v switch
+        {
+            string or long or double or bool or null => UrlQuote(PyOps.Str(v), forQuery: false),
+            PyDict d => string.Join('&', d.Items.Select(kv => UrlQuote(PyOps.Str(kv.Key), true) + "=" + UrlQuote(PyOps.Str(kv.Value), true))),
+            _ => string.Join('&', PyOps.Iterate(v).Select(pair =>
+            {
+                var kv = PyOps.Iterate(pair);
+                return UrlQuote(PyOps.Str(kv[0]), true) + "=" + UrlQuote(PyOps.Str(kv[1]), true);
+            })),
+        },
         ["float"] = (v, a, k, _) => ToFloat(v, Args.Bind("float", a, k, ["default"], [0.0])[0]),
         ["format"] = (v, a, k, _) => k.Count > 0
             ? PyFormat.Percent(PyOps.Str(v), DictFrom(k))
@@ -314,6 +327,98 @@ internal static partial class Filters
         var pairs = dict.Items.Select(kv => (Key: PyOps.IsTruthy(p[0]) ? (byValue ? kv.Value : kv.Key) : FoldCase(byValue ? kv.Value : kv.Key), Pair: kv));
         var ordered = PyOps.IsTruthy(p[2]) ? pairs.OrderByDescending(x => x.Key, comparer) : pairs.OrderBy(x => x.Key, comparer);
         return ordered.Select(x => (object?)new PyTuple([x.Pair.Key, x.Pair.Value])).ToList();
+    }
+
+    private static object? GroupBy(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
+    {
+        var p = Args.Bind("groupby", args, kwargs, ["attribute", "default", "case_sensitive"], [Args.Required, null, false]);
+        var caseSensitive = PyOps.IsTruthy(p[2]);
+        object? Key(object? item)
+        {
+            var key = Attribute(item, p[0]);
+            if (key is Undefined && p[1] != null)
+            {
+                key = p[1];
+            }
+
+            return caseSensitive ? key : FoldCase(key);
+        }
+
+        var comparer = Comparer<object?>.Create((a, b) => PyOps.Compare(a, b, "<"));
+        var groups = new List<object?>();
+        List<object?>? current = null;
+        object? currentKey = null;
+        foreach (var item in PyOps.Iterate(value).OrderBy(Key, comparer))
+        {
+            var key = Key(item);
+            if (current == null || !PyOps.Equal(key, currentKey))
+            {
+                current = [];
+                currentKey = key;
+                // The group shows the first item's own key, not the case-folded one.
+                var shown = Attribute(item, p[0]);
+                groups.Add(new PyTuple([shown is Undefined && p[1] != null ? p[1] : shown, current], ["grouper", "list"]));
+            }
+
+            current.Add(item);
+        }
+
+        return groups;
+    }
+
+    // urllib.parse.quote: keep unreserved characters (and "/" outside query strings), percent-encode UTF-8 bytes.
+    private static string UrlQuote(string text, bool forQuery)
+    {
+        var sb = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '~' || (c == '/' && !forQuery))
+            {
+                sb.Append(c);
+            }
+            else if (c == ' ' && forQuery)
+            {
+                sb.Append('+');
+            }
+            else
+            {
+                sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static object? FileSizeFormat(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
+    {
+        var binary = PyOps.IsTruthy(Args.Bind("filesizeformat", args, kwargs, ["binary"], [false])[0]);
+        var bytes = value is string s ? double.Parse(s, CultureInfo.InvariantCulture) : value is double d ? d : (double)PyOps.ToBig(value);
+        var unitBase = binary ? 1024.0 : 1000.0;
+        string[] prefixes = binary
+            ? ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+            : ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+        if (bytes == 1)
+        {
+            return "1 Byte";
+        }
+
+        if (bytes < unitBase)
+        {
+            return $"{(long)bytes} Bytes";
+        }
+
+        var unit = 0.0;
+        for (var i = 0; i < prefixes.Length; i++)
+        {
+            unit = Math.Pow(unitBase, i + 2);
+            if (bytes < unit || i == prefixes.Length - 1)
+            {
+                return (unitBase * bytes / unit).ToString("F1", CultureInfo.InvariantCulture) + " " + prefixes[i];
+            }
+        }
+
+        return (unitBase * bytes / unit).ToString("F1", CultureInfo.InvariantCulture) + " " + prefixes[^1];
     }
 
     private static object? Sum(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)

@@ -21,6 +21,8 @@ internal static class Members
                 return ns.Attributes.TryGet(name, out var attr) ? attr : Undefined.ForMember(obj, name);
             case LoopContext loop:
                 return loop.GetAttribute(name);
+            case PyTuple { FieldNames: { } names } tuple when Array.IndexOf(names, name) >= 0:
+                return tuple[Array.IndexOf(names, name)];
         }
 
         var method = GetMethod(obj, name);

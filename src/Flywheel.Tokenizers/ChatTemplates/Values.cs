@@ -53,9 +53,12 @@ internal sealed class Undefined
     }
 }
 
-internal sealed class PyTuple(object?[] items) : IReadOnlyList<object?>
+internal sealed class PyTuple(object?[] items, string[]? fieldNames = null) : IReadOnlyList<object?>
 {
     public object?[] Items { get; } = items;
+
+    /// <summary>Attribute names for namedtuple-like results (groupby's grouper and list); null for plain tuples.</summary>
+    public string[]? FieldNames { get; } = fieldNames;
 
     public int Count => Items.Length;
 
