@@ -2,27 +2,27 @@ namespace Flywheel.Tensors;
 
 /// <summary>
 /// Lookup tables of the lattice-codebook IQ formats (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M), expanded
-/// once from the compact codes in IqGrids.Iq*.cs into the byte grids ggml indexes (ggml-common.h).
+/// once from the compact codes in <see cref="IqGridsCodes"/> into the byte grids ggml indexes (ggml-common.h).
 /// </summary>
-internal static partial class IqGrids
+internal static class IqGrids
 {
     /// <summary>iq2xxs_grid as 256 x 8 bytes.</summary>
-    public static readonly byte[] Iq2Xxs = Expand(Iq2XxsCodes, 8, 2, [8, 25, 43]);
+    public static readonly byte[] Iq2Xxs = Expand(IqGridsCodes.Iq2Xxs, 8, 2, [8, 25, 43]);
 
     /// <summary>iq2xs_grid as 512 x 8 bytes.</summary>
-    public static readonly byte[] Iq2Xs = Expand(Iq2XsCodes, 8, 2, [8, 25, 43]);
+    public static readonly byte[] Iq2Xs = Expand(IqGridsCodes.Iq2Xs, 8, 2, [8, 25, 43]);
 
     /// <summary>iq2s_grid as 1024 x 8 bytes.</summary>
-    public static readonly byte[] Iq2S = Expand(Iq2SCodes, 8, 2, [8, 25, 43]);
+    public static readonly byte[] Iq2S = Expand(IqGridsCodes.Iq2S, 8, 2, [8, 25, 43]);
 
     /// <summary>iq3xxs_grid as 256 x 4 bytes.</summary>
-    public static readonly byte[] Iq3Xxs = Expand(Iq3XxsCodes, 4, 3, [4, 12, 20, 28, 36, 44, 52, 62]);
+    public static readonly byte[] Iq3Xxs = Expand(IqGridsCodes.Iq3Xxs, 4, 3, [4, 12, 20, 28, 36, 44, 52, 62]);
 
     /// <summary>iq3s_grid as 512 x 4 bytes.</summary>
-    public static readonly byte[] Iq3S = Expand(Iq3SCodes, 4, 3, [1, 3, 5, 7, 9, 11, 13, 15]);
+    public static readonly byte[] Iq3S = Expand(IqGridsCodes.Iq3S, 4, 3, [1, 3, 5, 7, 9, 11, 13, 15]);
 
     /// <summary>iq1s_grid as 2048 x 8 signed bytes (each -1, 0 or 1).</summary>
-    public static readonly sbyte[] Iq1S = ExpandSigned(Iq1SCodes);
+    public static readonly sbyte[] Iq1S = ExpandSigned(IqGridsCodes.Iq1S);
 
     /// <summary>
     /// ggml-common.h <c>ksigns_iq2xs</c>: 7 stored sign bits plus an eighth chosen so that the number of negative

@@ -2,7 +2,7 @@ namespace Flywheel.Tensors;
 
 // IQ3_XXS and IQ3_S, per quantize_row_iq3_xxs_impl / quantize_row_iq3_s_impl in ggml-quants.c (what
 // llama-quantize runs for these types, with or without an importance matrix). Each group of 32 is split into
-// magnitudes and signs; magnitudes are searched as points of the 3-bit grid (Iq3Search) over a range of scales,
+// magnitudes and signs; magnitudes are searched as points of the 3-bit grid (IqGridSearch) over a range of scales,
 // and the group scales are then stored as 4-bit codes against one half super-block scale. Values whose squares
 // overflow float (|x| above about 1.8e19) leave no finite candidate: ggml aborts there, we throw
 // InvalidOperationException.
@@ -20,7 +20,7 @@ public static unsafe partial class Quantize
     private static void Iq3Xxs(ReadOnlySpan<float> src, Span<BlockIQ3XXS> dst, ReadOnlySpan<float> importance)
     {
         CheckLength(src, dst.Length, BlockIQ3XXS.Elements);
-        var search = Iq3Search.ForXxs;
+        var search = IqGridSearch.Iq3Xxs;
         Span<float> scales = stackalloc float[8];
         Span<float> scratch = stackalloc float[96];
         Span<sbyte> levels = stackalloc sbyte[64];
@@ -42,7 +42,7 @@ public static unsafe partial class Quantize
                 }
                 for (int k = 0; k < 8; k++)
                 {
-                    y.Qs[8 * ib + k] = (byte)search.Map[GridKey(levels.Slice(4 * k, 4))];
+                    y.Qs[8 * ib + k] = (byte)search.Map[search.Key(levels.Slice(4 * k, 4))];
                 }
                 uint packedSigns = (uint)(signs[0] | (signs[1] << 7) | (signs[2] << 14) | (signs[3] << 21));
                 WriteUInt32(y.Qs + 64 + 4 * ib, packedSigns);
@@ -71,7 +71,7 @@ public static unsafe partial class Quantize
     private static void Iq3S(ReadOnlySpan<float> src, Span<BlockIQ3S> dst, ReadOnlySpan<float> importance)
     {
         CheckLength(src, dst.Length, BlockIQ3S.Elements);
-        var search = Iq3Search.ForS;
+        var search = IqGridSearch.Iq3S;
         Span<float> scales = stackalloc float[8];
         Span<float> scratch = stackalloc float[96];
         Span<sbyte> levels = stackalloc sbyte[64];
@@ -97,7 +97,7 @@ public static unsafe partial class Quantize
                 }
                 for (int k = 0; k < 8; k++)
                 {
-                    int index = search.Map[GridKey(levels.Slice(4 * k, 4))];
+                    int index = search.Map[search.Key(levels.Slice(4 * k, 4))];
                     y.Qs[qsAt + k] = (byte)index;
                     y.Qh[(8 * ib + k) / 8] |= (byte)((index >> 8) << ((8 * ib + k) % 8));
                 }
@@ -129,15 +129,13 @@ public static unsafe partial class Quantize
         }
     }
 
-    private static int GridKey(ReadOnlySpan<sbyte> levels) => (levels[0] & 7) | ((levels[1] & 7) << 3) | ((levels[2] & 7) << 6) | ((levels[3] & 7) << 9);
-
     /// <summary>
     /// The per-group search shared by both IQ3 formats. Returns the group scale with <paramref name="levels"/>
     /// (8 grid points x 4 levels, all on the grid) and <paramref name="signs"/> (per 8 values) filled, or negative
     /// infinity for an empty group. The IQ3_XXS variant (<paramref name="xxs"/>) makes each sign pattern even by
     /// flipping the value that costs least, scans 31 scales instead of 19, and re-picks only off-grid points.
     /// </summary>
-    private static float FitIq3Group(Iq3Search search, ReadOnlySpan<float> xb, ReadOnlySpan<float> importance, float sigma2,
+    private static float FitIq3Group(IqGridSearch search, ReadOnlySpan<float> xb, ReadOnlySpan<float> importance, float sigma2,
         Span<float> scratch, Span<sbyte> levels, Span<byte> signs, bool xxs)
     {
         const int maxQ = 8;
@@ -219,7 +217,7 @@ public static unsafe partial class Quantize
                     int l = NearestInt(0.5f * (id * xval[4 * k + i] - 1));
                     trial[4 * k + i] = (sbyte)Math.Max(0, Math.Min(maxQ - 1, l));
                 }
-                int u = GridKey(trial.Slice(4 * k, 4));
+                int u = search.Key(trial.Slice(4 * k, 4));
                 onGridTrial[k] = search.Map[u] >= 0;
                 if (!onGridTrial[k])
                 {
@@ -269,10 +267,7 @@ public static unsafe partial class Quantize
                 {
                     index = search.BestNeighbour(u, xval.Slice(4 * k, 4), waux.Slice(4 * k, 4), scale, levels.Slice(4 * k, 4));
                 }
-                for (int i = 0; i < 4; i++)
-                {
-                    levels[4 * k + i] = (sbyte)((search.Points[4 * index + i] - 1) / 2);
-                }
+                search.SetLevels(index, levels.Slice(4 * k, 4));
             }
             float sumqx = 0;
             float sumq2 = 0;
@@ -299,7 +294,7 @@ public static unsafe partial class Quantize
         }
         for (int k = 0; k < 8; k++)
         {
-            if (search.Map[GridKey(levels.Slice(4 * k, 4))] < 0)
+            if (search.Map[search.Key(levels.Slice(4 * k, 4))] < 0)
             {
                 throw new InvalidOperationException("IQ3 search ended off the grid");
             }

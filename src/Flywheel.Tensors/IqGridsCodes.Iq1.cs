@@ -3,10 +3,10 @@ namespace Flywheel.Tensors;
 // Generated from ggml-common.h iq1s_grid, re-encoded: entry i keeps, for each of its 8 signed bytes j
 // (j = 0 being the lowest byte of ggml's uint64), the value plus one (0, 1 or 2) in bits 2j..2j+1.
 // IqGrids.cs expands them.
-internal static partial class IqGrids
+internal static partial class IqGridsCodes
 {
     /// <summary>iq1s_grid: 2048 points of 8 values in {-1, 0, 1} for IQ1_S and IQ1_M.</summary>
-    public static ReadOnlySpan<ushort> Iq1SCodes =>
+    public static ReadOnlySpan<ushort> Iq1S =>
     [
         0x0000, 0x0002, 0x0005, 0x0008, 0x000A, 0x0011, 0x0015, 0x0020, 0x0022, 0x0028, 0x002A, 0x0045,
         0x0051, 0x0054, 0x0056, 0x0065, 0x0080, 0x0082, 0x0088, 0x008A, 0x0095, 0x00A0, 0x00A2, 0x00A8,

@@ -2,11 +2,12 @@ namespace Flywheel.Tensors;
 
 // Generated from ggml-common.h iq3xxs_grid and iq3s_grid, re-encoded: entry i keeps, for each of its 4 bytes j
 // (j = 0 being the lowest byte of ggml's uint32), the index of that byte's level in bits 3j..3j+2.
-// Levels: 4, 12, 20, 28, 36, 44, 52, 62 for IQ3_XXS; 1, 3, 5, ..., 15 for IQ3_S. IqGrids.cs expands them.
-internal static partial class IqGrids
+// Levels: 4, 12, 20, 28, 36, 44, 52, 62 for IQ3_XXS; 1, 3, 5, ..., 15 for IQ3_S. IqGrids.cs expands them. The codes
+// equal ggml-quants.c kgrid_256 and kgrid_512 of iq3xs_init_impl, from which IqGridSearch builds search tables.
+internal static partial class IqGridsCodes
 {
     /// <summary>iq3xxs_grid: 256 points of 4 values for IQ3_XXS.</summary>
-    public static ReadOnlySpan<ushort> Iq3XxsCodes =>
+    public static ReadOnlySpan<ushort> Iq3Xxs =>
     [
         0x0000, 0x0002, 0x0004, 0x0009, 0x000B, 0x000F, 0x0010, 0x0012, 0x0019, 0x0022, 0x003B, 0x003D,
         0x0041, 0x0043, 0x0048, 0x004A, 0x0051, 0x0055, 0x0058, 0x005A, 0x0061, 0x006C, 0x0078, 0x0080,
@@ -33,7 +34,7 @@ internal static partial class IqGrids
     ];
 
     /// <summary>iq3s_grid: 512 points of 4 values for IQ3_S.</summary>
-    public static ReadOnlySpan<ushort> Iq3SCodes =>
+    public static ReadOnlySpan<ushort> Iq3S =>
     [
         0x0000, 0x0001, 0x0002, 0x0005, 0x0007, 0x0008, 0x0009, 0x000A, 0x000C, 0x000E, 0x0010, 0x0011,
         0x0015, 0x001B, 0x0020, 0x0022, 0x0025, 0x0027, 0x0029, 0x002B, 0x0030, 0x0032, 0x0039, 0x003C,

@@ -2,11 +2,12 @@ namespace Flywheel.Tensors;
 
 // Generated from ggml-common.h iq2xxs_grid, iq2xs_grid and iq2s_grid, re-encoded: entry i keeps, for each of its
 // 8 bytes j (j = 0 being the lowest byte of ggml's uint64), the index of that byte's level in bits 2j..2j+1.
-// Levels: 8, 25, 43. IqGrids.cs expands the codes back into bytes.
-internal static partial class IqGrids
+// Levels: 8, 25, 43. IqGrids.cs expands the codes back into bytes. The codes equal ggml-quants.c kgrid_2bit_256,
+// kgrid_2bit_512 and kgrid_2bit_1024, from which the quantizer builds its search tables (IqGridSearch).
+internal static partial class IqGridsCodes
 {
     /// <summary>iq2xxs_grid: 256 points of 8 values for IQ2_XXS.</summary>
-    public static ReadOnlySpan<ushort> Iq2XxsCodes =>
+    public static ReadOnlySpan<ushort> Iq2Xxs =>
     [
         0x0000, 0x0002, 0x0005, 0x0008, 0x000A, 0x0011, 0x0014, 0x0020, 0x0022, 0x0028, 0x002A, 0x0041,
         0x0044, 0x0050, 0x0058, 0x0061, 0x0064, 0x0080, 0x0082, 0x008A, 0x00A2, 0x0101, 0x0104, 0x0110,
@@ -33,7 +34,7 @@ internal static partial class IqGrids
     ];
 
     /// <summary>iq2xs_grid: 512 points of 8 values for IQ2_XS.</summary>
-    public static ReadOnlySpan<ushort> Iq2XsCodes =>
+    public static ReadOnlySpan<ushort> Iq2Xs =>
     [
         0x0000, 0x0002, 0x0005, 0x0008, 0x000A, 0x0011, 0x0014, 0x0016, 0x0019, 0x0020, 0x0022, 0x0025,
         0x0028, 0x0041, 0x0044, 0x0046, 0x0049, 0x0050, 0x0052, 0x0055, 0x0058, 0x0061, 0x0064, 0x0080,
@@ -81,7 +82,7 @@ internal static partial class IqGrids
     ];
 
     /// <summary>iq2s_grid: 1024 points of 8 values for IQ2_S.</summary>
-    public static ReadOnlySpan<ushort> Iq2SCodes =>
+    public static ReadOnlySpan<ushort> Iq2S =>
     [
         0x0000, 0x0002, 0x0005, 0x0008, 0x000A, 0x0011, 0x0014, 0x0016, 0x0019, 0x0020, 0x0022, 0x0025,
         0x0028, 0x0041, 0x0044, 0x0046, 0x0049, 0x0050, 0x0052, 0x0055, 0x0058, 0x0061, 0x0064, 0x0066,
