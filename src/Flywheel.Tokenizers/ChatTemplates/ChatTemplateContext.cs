@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Flywheel.Tokenizers.ChatTemplates;
@@ -85,6 +86,12 @@ public sealed class ChatTemplateContext
         FromJson(
             JsonNode.Parse(messagesJson) ?? throw new ArgumentException("messages JSON is null"),
             toolsJson is null ? null : JsonNode.Parse(toolsJson));
+
+    /// <summary>Same as <see cref="FromJson(JsonNode, JsonNode?)"/> for System.Text.Json elements.</summary>
+    public static ChatTemplateContext FromJson(JsonElement messages, JsonElement? tools = null) =>
+        FromJson(
+            JsonSerializer.SerializeToNode(messages) ?? throw new ArgumentException("messages JSON is null"),
+            tools is { } t ? JsonSerializer.SerializeToNode(t) : null);
 
     private static void AddMessages(ChatTemplateContext context, JsonNode? messages)
     {

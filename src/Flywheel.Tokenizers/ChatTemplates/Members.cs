@@ -6,10 +6,10 @@ namespace Flywheel.Tokenizers.ChatTemplates;
 /// </summary>
 internal static class Members
 {
-    private static readonly HashSet<string> UnsafeMutators =
-    [
-        "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "update", "setdefault", "popitem", "add", "discard",
-    ];
+    // ImmutableSandboxedEnvironment refuses the methods that modify a list or dict in place.
+    private static readonly HashSet<string> ListMutators = ["append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"];
+
+    private static readonly HashSet<string> DictMutators = ["clear", "pop", "popitem", "setdefault", "update"];
 
     public static object? GetAttr(object? obj, string name)
     {
@@ -175,7 +175,7 @@ internal static class Members
             return null;
         }
 
-        if (obj is List<object?> or PyDict && UnsafeMutators.Contains(name))
+        if ((obj is List<object?> && ListMutators.Contains(name)) || (obj is PyDict && DictMutators.Contains(name)))
         {
             return new BuiltinFunction(name, (_, _, _, _) =>
                 throw new TemplateRuntimeException($"access to attribute '{name}' of '{PyOps.TypeName(obj)}' object is unsafe."));

@@ -147,4 +147,13 @@ public class ChatTemplateTests
         var ex = Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(source));
         Assert.Equal("template nested too deeply", ex.Reason);
     }
+
+    [Fact]
+    public void FromJson_accepts_json_elements()
+    {
+        using var messages = System.Text.Json.JsonDocument.Parse("""[{"role": "user", "content": "1.0 and 2"}]""");
+        using var tools = System.Text.Json.JsonDocument.Parse("""[{"n": 1.0, "m": 2}]""");
+        var context = ChatTemplateContext.FromJson(messages.RootElement, tools.RootElement);
+        Assert.Equal("user|1.0 2", ChatTemplate.Parse("{{ messages[0].role }}|{{ tools[0].n }} {{ tools[0].m }}").Render(context));
+    }
 }
