@@ -42,6 +42,9 @@ public static unsafe partial class Quantize
             case GgmlType.IQ4_XS: Iq4Xs(src, MemoryMarshal.Cast<byte, BlockIQ4XS>(dst), importance); break;
             case GgmlType.IQ3_XXS: Iq3Xxs(src, MemoryMarshal.Cast<byte, BlockIQ3XXS>(dst), importance); break;
             case GgmlType.IQ3_S: Iq3S(src, MemoryMarshal.Cast<byte, BlockIQ3S>(dst), importance); break;
+            case GgmlType.IQ2_XXS: Iq2Xxs(src, MemoryMarshal.Cast<byte, BlockIQ2XXS>(dst), importance); break;
+            case GgmlType.IQ2_XS: Iq2Xs(src, MemoryMarshal.Cast<byte, BlockIQ2XS>(dst), importance); break;
+            case GgmlType.IQ2_S: Iq2S(src, MemoryMarshal.Cast<byte, BlockIQ2S>(dst), importance); break;
             default: Row(type, src, dst); break;
         }
     }

@@ -20,7 +20,7 @@ public static partial class Quantize
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
         GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
         GgmlType.MXFP4 or GgmlType.TQ1_0 or GgmlType.TQ2_0 => true,
-        GgmlType.IQ3_XXS or GgmlType.IQ3_S => true,
+        GgmlType.IQ3_XXS or GgmlType.IQ3_S or GgmlType.IQ2_XXS or GgmlType.IQ2_XS or GgmlType.IQ2_S => true,
         _ => false,
     };
 
@@ -56,6 +56,9 @@ public static partial class Quantize
             case GgmlType.TQ2_0: TQ2_0(src, MemoryMarshal.Cast<byte, BlockTQ2_0>(dst)); break;
             case GgmlType.IQ3_XXS: IQ3_XXS(src, MemoryMarshal.Cast<byte, BlockIQ3XXS>(dst)); break;
             case GgmlType.IQ3_S: IQ3_S(src, MemoryMarshal.Cast<byte, BlockIQ3S>(dst)); break;
+            case GgmlType.IQ2_XXS: Iq2Xxs(src, MemoryMarshal.Cast<byte, BlockIQ2XXS>(dst), default); break;
+            case GgmlType.IQ2_XS: Iq2Xs(src, MemoryMarshal.Cast<byte, BlockIQ2XS>(dst), default); break;
+            case GgmlType.IQ2_S: IQ2_S(src, MemoryMarshal.Cast<byte, BlockIQ2S>(dst)); break;
         }
     }
 

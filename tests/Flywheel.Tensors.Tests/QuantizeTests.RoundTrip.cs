@@ -23,6 +23,9 @@ public partial class QuantizeTests
     public static readonly Tolerance Q6_KTolerance = new(0.0550, 0.0200);
     public static readonly Tolerance IQ4_NLTolerance = new(0.1450, 0.0800);
     public static readonly Tolerance IQ4_XSTolerance = new(0.1450, 0.0800);
+    public static readonly Tolerance IQ2_XXSTolerance = new(0.8000, 0.3600); // 2-bit lattice formats are coarse
+    public static readonly Tolerance IQ2_XSTolerance = new(0.7800, 0.3200);
+    public static readonly Tolerance IQ2_STolerance = new(0.6800, 0.2900);
     public static readonly Tolerance IQ3_XXSTolerance = new(0.8000, 0.2200); // without an importance matrix IQ3 is coarse
     public static readonly Tolerance IQ3_STolerance = new(0.4300, 0.1700);
     public static readonly Tolerance MXFP4Tolerance = new(0.2600, 0.1200);  // power-of-two scale, E2M1 spacing
@@ -45,6 +48,9 @@ public partial class QuantizeTests
         GgmlType.Q6_K => Q6_KTolerance,
         GgmlType.IQ4_NL => IQ4_NLTolerance,
         GgmlType.IQ4_XS => IQ4_XSTolerance,
+        GgmlType.IQ2_XXS => IQ2_XXSTolerance,
+        GgmlType.IQ2_XS => IQ2_XSTolerance,
+        GgmlType.IQ2_S => IQ2_STolerance,
         GgmlType.IQ3_XXS => IQ3_XXSTolerance,
         GgmlType.IQ3_S => IQ3_STolerance,
         GgmlType.MXFP4 => MXFP4Tolerance,
@@ -56,7 +62,8 @@ public partial class QuantizeTests
     [
         GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
         GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K,
-        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0,
+        GgmlType.IQ4_NL, GgmlType.IQ4_XS, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S,
+        GgmlType.IQ3_XXS, GgmlType.IQ3_S, GgmlType.MXFP4, GgmlType.TQ1_0, GgmlType.TQ2_0,
     ];
 
     private static readonly string[] Inputs = ["normal", "outliers", "tiny", "constant", "negative-constant", "ramp", "uniform", "positive"];
@@ -141,12 +148,13 @@ public partial class QuantizeTests
         foreach (int units in new[] { 1, 3, 25 })
         {
             float[] x = MakeInput("outliers", units * unit, seed: units);
+            float[] importance = UnitImportance(type, x.Length);
             var whole = new byte[GgmlTypeInfo.RowBytes(type, x.Length)];
-            Quantize.Row(type, x, whole);
+            Quantize.Row(type, x, whole, importance);
             var piece = new byte[typeSize];
             for (int u = 0; u < units; u++)
             {
-                Quantize.Row(type, x.AsSpan(u * unit, unit), piece);
+                Quantize.Row(type, x.AsSpan(u * unit, unit), piece, importance.AsSpan(importance.Length == 0 ? 0 : u * unit, importance.Length == 0 ? 0 : unit));
                 Assert.True(piece.AsSpan().SequenceEqual(whole.AsSpan(u * typeSize, typeSize)), $"{type}: unit {u} of {units}");
             }
         }
@@ -192,10 +200,13 @@ public partial class QuantizeTests
         Assert.Equal(x, RoundTrip(GgmlType.MXFP4, x));
     }
 
+    /// <summary>All-ones importance for the formats that cannot be quantized without one, else none.</summary>
+    private static float[] UnitImportance(GgmlType type, int n) => Quantize.NeedsImportance(type) ? Enumerable.Repeat(1f, n).ToArray() : [];
+
     private static float[] RoundTrip(GgmlType type, float[] x)
     {
         var bytes = new byte[GgmlTypeInfo.RowBytes(type, x.Length)];
-        Quantize.Row(type, x, bytes);
+        Quantize.Row(type, x, bytes, UnitImportance(type, x.Length));
         var y = new float[x.Length];
         Dequantize.Row(type, bytes, y);
         return y;

@@ -51,8 +51,8 @@ public partial class QuantizeTests
     [Fact]
     public void Rejects_unsupported_types_and_mismatched_lengths()
     {
-        Assert.False(Quantize.IsSupported(GgmlType.IQ2_XXS));
-        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.IQ2_XXS, new float[256], new byte[66]));
+        Assert.False(Quantize.IsSupported(GgmlType.IQ1_S));
+        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.IQ1_S, new float[256], new byte[50]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[33], new byte[34]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[32], new byte[35]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q6_K, new float[128], new byte[210]));
@@ -61,9 +61,9 @@ public partial class QuantizeTests
     [Fact]
     public void Quantizers_and_dequantizers_cover_the_expected_types()
     {
-        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); the IQ2 and IQ1 formats
-        // are decode-only here (their ggml quantizers mostly demand an importance matrix).
-        GgmlType[] decodeOnly = [GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ1_S, GgmlType.IQ1_M];
+        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); IQ1_S and IQ1_M are
+        // decode-only here.
+        GgmlType[] decodeOnly = [GgmlType.IQ1_S, GgmlType.IQ1_M];
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
         {
             bool expectQuantize = Dequantize.IsSupported(type) && !decodeOnly.Contains(type) || type == GgmlType.Q8_1;
@@ -75,6 +75,15 @@ public partial class QuantizeTests
             bool isPlainInteger = type is GgmlType.I8 or GgmlType.I16 or GgmlType.I32 or GgmlType.I64 or GgmlType.F64;
             Assert.Equal(isFormat && !isPlainInteger && type != GgmlType.Q8_1, Dequantize.IsSupported(type));
         }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.IQ2_XXS)]
+    [InlineData(GgmlType.IQ2_XS)]
+    public void Formats_that_need_importance_refuse_to_quantize_without(GgmlType type)
+    {
+        Assert.True(Quantize.NeedsImportance(type));
+        Assert.Throws<ArgumentException>(() => Quantize.Row(type, new float[256], new byte[GgmlTypeInfo.RowBytes(type, 256)]));
     }
 
     [Fact]
