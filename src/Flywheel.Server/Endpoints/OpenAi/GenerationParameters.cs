@@ -8,7 +8,7 @@ public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxToke
 {
     public static GenerationParameters Read(RequestFields f, bool chat)
     {
-        if (f.Integer("n", 1, 1) is not (null or 1)) throw new BadRequestException("only n = 1 is supported", "n");
+        if (f.Integer("n", 1, 128) is not (null or 1)) throw new BadRequestException("only n = 1 is supported", "n");
         var maxTokens = f.Integer("max_completion_tokens", 1, int.MaxValue) ?? f.Integer("max_tokens", 1, int.MaxValue);
         var logprobs = chat ? f.Bool("logprobs", false) : f.Integer("logprobs", 0, 20) is > 0;
         if (f.Integer("top_logprobs", 0, 20) is > 0)

@@ -14,18 +14,23 @@ public sealed class RequestFields(JsonObject body)
     /// <summary>Reads the body; malformed JSON or invalid UTF-8 (System.Text.Json rejects both) is a 400.</summary>
     public static async Task<RequestFields> ReadAsync(Stream body, CancellationToken cancellationToken)
     {
+        using var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        // Check the encoding up front: the JSON reader defers decoding string contents, so bad bytes inside a
+        // string would otherwise surface later, far from the request, as an unexpected exception.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            throw new BadRequestException("the request body is not valid UTF-8");
+        }
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+            node = JsonNode.Parse(bytes.Span);
         }
         catch (JsonException e)
         {
             throw new BadRequestException($"the request body is not valid JSON: {e.Message}");
-        }
-        catch (ArgumentException e)
-        {
-            throw new BadRequestException($"the request body is not valid UTF-8 JSON: {e.Message}");
         }
         return node is JsonObject o ? new RequestFields(o) : throw new BadRequestException("the request body must be a JSON object");
     }
