@@ -237,3 +237,30 @@ public sealed unsafe class ReferenceKernelsTests
         return max;
     }
 }
+
+public sealed class Half16Tests
+{
+    [Fact]
+    public void Half16_matches_ggml_conversions_bit_for_bit()
+    {
+        var r = new Random(5);
+        for (var i = 0; i < 200000; i++)
+        {
+            // Cover normal, subnormal, overflowing and exact-tie values.
+            var f = i switch
+            {
+                < 1000 => (i - 500) * 1e-7f,
+                < 2000 => (i - 1500) * 100f + 0.5f,
+                _ => BitConverter.Int32BitsToSingle(r.Next()) * (r.Next(2) == 0 ? 1 : -1),
+            };
+            if (float.IsNaN(f)) continue;
+            Assert.Equal(Flywheel.Tensors.Fp16.FromFloat(f), Flywheel.Kernels.Reference.Half16.FromFloat(f));
+        }
+        for (var h = 0; h < 65536; h++)
+        {
+            var a = Flywheel.Tensors.Fp16.ToFloat((ushort)h);
+            if (float.IsNaN(a)) continue;
+            Assert.Equal(a, Flywheel.Kernels.Reference.Half16.ToFloat((ushort)h));
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Reference;
@@ -26,12 +27,13 @@ internal static unsafe class ActivationQuant
         _ => throw new NotSupportedException($"no reference matmul for weight type {GgmlTypeInfo.Name(weightType)}"),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(GgmlType vecDotType, float* x, byte* y, int n)
     {
         switch (vecDotType)
         {
             case GgmlType.F32: Buffer.MemoryCopy(x, y, n * 4L, n * 4L); break;
-            case GgmlType.F16: for (var i = 0; i < n; i++) ((ushort*)y)[i] = Fp16.FromFloat(x[i]); break;
+            case GgmlType.F16: for (var i = 0; i < n; i++) ((ushort*)y)[i] = Half16.FromFloat(x[i]); break;
             case GgmlType.BF16: for (var i = 0; i < n; i++) ((ushort*)y)[i] = Bf16.FromFloat(x[i]); break;
             case GgmlType.Q8_0: Q8_0(x, y, n, withSum: false); break;
             case GgmlType.Q8_1: Q8_0(x, y, n, withSum: true); break;
@@ -44,6 +46,7 @@ internal static unsafe class ActivationQuant
     /// Q8_0 / Q8_1 as ggml-cpu's x86 quantize_row_q8_0/q8_1 (AVX path): d = amax/127, multiply by 127/amax and round
     /// half to even (_mm256_round_ps with _MM_ROUND_NEAREST). Q8_1 adds s = fp16(d · Σq).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q8_0(float* x, byte* y, int n, bool withSum)
     {
         var blockBytes = withSum ? Q8_1BlockBytes : Q8_0BlockBytes;
@@ -64,8 +67,8 @@ internal static unsafe class ActivationQuant
                 qs[j] = (sbyte)q;
                 sum += q;
             }
-            ((ushort*)yb)[0] = Fp16.FromFloat(d);
-            if (withSum) ((ushort*)yb)[1] = Fp16.FromFloat(d * sum);
+            ((ushort*)yb)[0] = Half16.FromFloat(d);
+            if (withSum) ((ushort*)yb)[1] = Half16.FromFloat(d * sum);
         }
     }
 
@@ -73,6 +76,7 @@ internal static unsafe class ActivationQuant
     /// Q8_K as ggml's quantize_row_q8_K_ref (x86 uses the reference): scale by -127/max where max is the signed
     /// value of largest magnitude, round half to even (nearest_int), clamp to 127, d = 1/iscale, plus group sums.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Q8_K(float* x, byte* y, int n)
     {
         for (var b = 0; b < n / 256; b++)

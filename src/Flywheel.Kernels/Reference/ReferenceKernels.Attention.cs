@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Reference;
@@ -10,6 +11,7 @@ public sealed partial class ReferenceKernels
     /// llama.cpp's unfused CPU attention over an F16 cache: KQ = mul_mat(K, Q) with Q rounded to F16 (F16's vec_dot
     /// type), soft_max_ext(KQ · scale + causal mask), then KQV = mul_mat(V, KQ) with the probabilities rounded to F16.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
         int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
     {
@@ -31,13 +33,13 @@ public sealed partial class ReferenceKernels
             {
                 var kvh = h / group;
                 var q = query.Slice((t * heads + h) * headDim, headDim);
-                for (var d = 0; d < headDim; d++) q16[d] = Fp16.ToFloat(Fp16.FromFloat(q[d]));
+                for (var d = 0; d < headDim; d++) q16[d] = Half16.Round(q[d]);
                 var s = scores[..visible];
                 for (var j = 0; j < visible; j++)
                 {
                     var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
                     double dot = 0;
-                    for (var d = 0; d < headDim; d++) dot += Fp16.ToFloat(k[d]) * q16[d];
+                    for (var d = 0; d < headDim; d++) dot += Half16.ToFloat(k[d]) * q16[d];
                     s[j] = (float)dot * scale;
                 }
                 Softmax(s);
@@ -47,7 +49,7 @@ public sealed partial class ReferenceKernels
                     double acc = 0;
                     for (var j = 0; j < visible; j++)
                     {
-                        acc += Fp16.ToFloat(Fp16.FromFloat(s[j])) * Fp16.ToFloat(values[j * kvStride + kvh * headDim + d]);
+                        acc += Half16.Round(s[j]) * Half16.ToFloat(values[j * kvStride + kvh * headDim + d]);
                     }
                     o[d] = (float)acc;
                 }
@@ -60,6 +62,7 @@ public sealed partial class ReferenceKernels
     /// online softmax over positions, and the weighted sum of V kept in an F16 accumulator (rounded after every
     /// multiply-add), divided by the softmax sum at the end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FusedAttentionForward(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
         Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
     {
@@ -74,7 +77,7 @@ public sealed partial class ReferenceKernels
             {
                 var kvh = h / group;
                 var q = query.Slice((t * heads + h) * headDim, headDim);
-                for (var d = 0; d < headDim; d++) q16[d] = Fp16.ToFloat(Fp16.FromFloat(q[d]));
+                for (var d = 0; d < headDim; d++) q16[d] = Half16.Round(q[d]);
                 acc.Clear();
                 var sum = 0f;
                 var max = float.NegativeInfinity;
@@ -82,7 +85,7 @@ public sealed partial class ReferenceKernels
                 {
                     var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
                     double dot = 0;
-                    for (var d = 0; d < headDim; d++) dot += Fp16.ToFloat(k[d]) * q16[d];
+                    for (var d = 0; d < headDim; d++) dot += Half16.ToFloat(k[d]) * q16[d];
                     var s = (float)dot * scale;
                     float ms = 1f, vs = 1f;
                     if (s > max)
@@ -90,14 +93,14 @@ public sealed partial class ReferenceKernels
                         var old = max;
                         max = s;
                         ms = MathF.Exp(old - max);
-                        for (var d = 0; d < headDim; d++) acc[d] = Fp16.ToFloat(Fp16.FromFloat(acc[d] * ms));
+                        for (var d = 0; d < headDim; d++) acc[d] = Half16.Round(acc[d] * ms);
                     }
                     else
                     {
                         vs = MathF.Exp(s - max);
                     }
                     var v = values.Slice(j * kvStride + kvh * headDim, headDim);
-                    for (var d = 0; d < headDim; d++) acc[d] = Fp16.ToFloat(Fp16.FromFloat(MathF.FusedMultiplyAdd(Fp16.ToFloat(v[d]), vs, acc[d])));
+                    for (var d = 0; d < headDim; d++) acc[d] = Half16.Round(MathF.FusedMultiplyAdd(Half16.ToFloat(v[d]), vs, acc[d]));
                     sum = sum * ms + vs;
                 }
                 var inv = sum == 0f ? 0f : 1f / sum;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Reference;
@@ -44,6 +45,7 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
         return rowBytes * rows;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch)
     {
         var inFeatures = checked((int)weight.RowLength);
@@ -80,6 +82,7 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
     private readonly record struct MatMulJob(nint Weight, long WeightRowBytes, GgmlType Type, nint Act, long ActRowBytes,
         nint Output, int Rows, int InFeatures, int OutFeatures)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int from, int to)
         {
             for (var o = from; o < to; o++)
@@ -93,11 +96,13 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GetRow(TensorView table, int row, Span<float> output)
     {
         Dequantize.Row(table.Type, table.Row(row), output[..checked((int)table.RowLength)]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RmsNorm(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, Span<float> output, int width, float epsilon)
     {
         if (weight.Length != width) throw new ArgumentException($"norm weight has {weight.Length} values, rows have {width}");
@@ -116,6 +121,7 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Softmax(Span<float> values)
     {
         // ggml_vec_soft_max_f32: exp(x − max), sum in double, then scale by the float reciprocal.
@@ -132,6 +138,7 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
         for (var i = 0; i < values.Length; i++) values[i] *= inv;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
     {
         for (var i = 0; i < output.Length; i++)

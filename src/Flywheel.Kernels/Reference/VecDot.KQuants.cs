@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Reference;
@@ -10,6 +11,7 @@ internal static unsafe partial class VecDot
     /// value = d · scale · code − dmin · min. Then, per super-block and as in the generic ggml vec_dots,
     /// result += d·d8 · Σ scale·(codes·q8) − dmin·d8 · Σ min·bsum.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotK(GgmlType type, byte* w, byte* a, int n)
     {
         var blockBytes = GgmlTypeInfo.Get(type).TypeSize;
@@ -47,6 +49,7 @@ internal static unsafe partial class VecDot
 
     // block_q2_K: scales(16) qs(64) d(2) dmin(2). Scale byte: low nibble scale, high nibble min. Codes are 2-bit,
     // four planes per 32 bytes of qs (shifts 0,2,4,6), each plane two groups of 16.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UnpackQ2K(byte* w, sbyte* codes, int* scales, int* mins, out float d, out float dmin)
     {
         var sc = w;
@@ -71,6 +74,7 @@ internal static unsafe partial class VecDot
 
     // block_q3_K: hmask(32) qs(64) scales(12) d(2). Sixteen 6-bit scales biased by 32; code = 2 low bits minus 4
     // when the hmask bit is clear.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UnpackQ3K(byte* w, sbyte* codes, int* scales, int* mins, out float d, out float dmin)
     {
         var hm = w;
@@ -105,6 +109,7 @@ internal static unsafe partial class VecDot
     }
 
     // ggml-quants.c get_scale_min_k4: eight 6-bit scales and mins packed in 12 bytes.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleMinK4(int j, byte* q, out int scale, out int min)
     {
         if (j < 4)
@@ -121,6 +126,7 @@ internal static unsafe partial class VecDot
 
     // block_q4_K: d(2) dmin(2) scales(12) qs(128) = 144; block_q5_K adds qh(32) before qs = 176.
     // Each 32 bytes of qs hold two groups of 32: low nibbles then high nibbles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UnpackQ4K(byte* w, sbyte* codes, int* scales, int* mins, out float d, out float dmin, bool fiveBit)
     {
         d = H(w);
@@ -153,6 +159,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_q6_K: ql(128) qh(64) scales(16, int8) d(2) = 210. Codes are 6-bit minus 32.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UnpackQ6K(byte* w, sbyte* codes, int* scales, int* mins, out float d, out float dmin)
     {
         var sc = (sbyte*)(w + 192);
@@ -179,6 +186,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_iq4_xs: d(2) scales_h(2) scales_l(4) qs(128) = 136. Eight groups of 32 with 6-bit scales biased by 32.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void UnpackIq4Xs(byte* w, sbyte* codes, int* scales, int* mins, out float d, out float dmin)
     {
         d = H(w);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Reference;
@@ -30,6 +31,7 @@ internal static unsafe partial class VecDot
     };
 
     // Float rows accumulate in double, like ggml's scalar fallback (ggml_float); SIMD llama.cpp sums in float lanes.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotF32(float* w, float* a, int n)
     {
         double sum = 0;
@@ -37,13 +39,15 @@ internal static unsafe partial class VecDot
         return (float)sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotF16(ushort* w, ushort* a, int n)
     {
         double sum = 0;
-        for (var i = 0; i < n; i++) sum += Fp16.ToFloat(w[i]) * Fp16.ToFloat(a[i]);
+        for (var i = 0; i < n; i++) sum += Half16.ToFloat(w[i]) * Half16.ToFloat(a[i]);
         return (float)sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotBF16(ushort* w, ushort* a, int n)
     {
         double sum = 0;
@@ -51,9 +55,10 @@ internal static unsafe partial class VecDot
         return (float)sum;
     }
 
-    private static float H(byte* p) => Fp16.ToFloat(*(ushort*)p);
+    private static float H(byte* p) => Half16.ToFloat(*(ushort*)p);
 
     // block_q8_0: d(2) qs(32) = 34
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ8_0(byte* w, byte* a, int n)
     {
         var sum = 0f;
@@ -69,6 +74,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_q4_0: d(2) qs(16); element j is the low nibble of qs[j], element j+16 the high nibble, both minus 8.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ4_0(byte* w, byte* a, int n)
     {
         var sum = 0f;
@@ -87,6 +93,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_q4_1: d(2) m(2) qs(16) against block_q8_1: d(2) s(2) qs(32).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ4_1(byte* w, byte* a, int n)
     {
         var sum = 0f;
@@ -102,6 +109,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_q5_0: d(2) qh(4) qs(16); bit j of qh is the fifth bit of element j.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ5_0(byte* w, byte* a, int n)
     {
         var sum = 0f;
@@ -123,6 +131,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_q5_1: d(2) m(2) qh(4) qs(16) against block_q8_1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ5_1(byte* w, byte* a, int n)
     {
         var sum = 0f;
@@ -144,6 +153,7 @@ internal static unsafe partial class VecDot
     }
 
     // block_iq4_nl: d(2) qs(16), codes index the non-linear codebook.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotIq4Nl(byte* w, byte* a, int n)
     {
         var sum = 0f;

@@ -1,6 +1,6 @@
 using Flywheel.Kernels;
 using Flywheel.Models.KvCache;
-using Flywheel.Tensors;
+using Flywheel.Kernels.Reference;
 
 namespace Flywheel.Models.Layers;
 
@@ -42,8 +42,8 @@ internal static class AttentionBlock
         var kvOffset = startPosition * c.KvWidth;
         for (var i = 0; i < key.Length; i++)
         {
-            keys[kvOffset + i] = Fp16.FromFloat(key[i]);
-            values[kvOffset + i] = Fp16.FromFloat(value[i]);
+            keys[kvOffset + i] = Half16.FromFloat(key[i]);
+            values[kvOffset + i] = Half16.FromFloat(value[i]);
         }
         var visible = (startPosition + tokens) * c.KvWidth;
         var scale = 1f / MathF.Sqrt(c.HeadDim);
