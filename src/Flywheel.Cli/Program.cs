@@ -4,6 +4,7 @@ using Flywheel.Cli.Commands;
 
 var root = new RootCommand("Flywheel: run, serve and improve open-weight language models.");
 root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(TemplateCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());
