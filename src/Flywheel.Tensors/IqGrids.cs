@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Flywheel.Tensors;
 
 /// <summary>
@@ -30,7 +32,7 @@ internal static class IqGrids
     /// </summary>
     public static byte SignPattern(int sevenBits)
     {
-        int parity = System.Numerics.BitOperations.PopCount((uint)sevenBits) & 1;
+        int parity = BitOperations.PopCount((uint)sevenBits) & 1;
         return (byte)(sevenBits | (parity << 7));
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Flywheel.Tensors;
 
 // The symmetric K formats (value = d * sc * q, no min): Q3_K, Q6_K and Q8_K, per the quantize_row_*_K_ref
@@ -87,7 +89,7 @@ public static unsafe partial class Quantize
                 codes[j] -= 4;
             }
         }
-        PackTwoBit(System.Runtime.InteropServices.MemoryMarshal.AsBytes(codes), y->Qs);
+        PackTwoBit(MemoryMarshal.AsBytes(codes), y->Qs);
     }
 
     /// <summary>Per <c>quantize_row_q6_K_ref</c>: 16 groups of 16, 6-bit codes, signed 8-bit scales.</summary>
