@@ -25,6 +25,12 @@ internal static class Arithmetic
 
     public static object? Binary(string op, object? left, object? right)
     {
+        if (op == "%" && left is string format)
+        {
+            // str.__mod__ accepts any right operand, jinja2's Undefined included (it looks like a mapping).
+            return PyFormat.Percent(format, right);
+        }
+
         if (left is Undefined ul)
         {
             throw new TemplateRuntimeException(ul.Message);
@@ -48,17 +54,19 @@ internal static class Arithmetic
                 return a.Concat(b).ToList();
             case "+" when left is PyTuple a && right is PyTuple b:
                 return new PyTuple([.. a.Items, .. b.Items]);
-            case "*" when left is string s && right is long or bool:
-                return Repeat(s, PyOps.ToLong(right));
-            case "*" when right is string s && left is long or bool:
-                return Repeat(s, PyOps.ToLong(left));
-            case "*" when left is List<object?> list && right is long or bool:
-                return Enumerable.Repeat(list, (int)Math.Max(0, PyOps.ToLong(right))).SelectMany(x => x).ToList();
-            case "%" when left is string format:
-                return PyFormat.Percent(format, right);
+            case "*" when PyOps.IsInt(right) && left is string or List<object?> or PyTuple:
+                return RepeatSequence(left, PyOps.ToLong(right));
+            case "*" when PyOps.IsInt(left) && right is string or List<object?> or PyTuple:
+                return RepeatSequence(right, PyOps.ToLong(left));
         }
 
-        var symbol = op;
+        if (op == "*" && (left is string or List<object?> or PyTuple || right is string or List<object?> or PyTuple))
+        {
+            var other = left is string or List<object?> or PyTuple ? right : left;
+            throw new TemplateRuntimeException($"can't multiply sequence by non-int of type '{PyOps.TypeName(other)}'");
+        }
+
+        var symbol = op == "**" ? "** or pow()" : op;
         throw new TemplateRuntimeException(op == "+" && left is string
             ? $"can only concatenate str (not \"{PyOps.TypeName(right)}\") to str"
             : op == "+" && left is List<object?>
@@ -66,8 +74,16 @@ internal static class Arithmetic
             : $"unsupported operand type(s) for {symbol}: '{PyOps.TypeName(left)}' and '{PyOps.TypeName(right)}'");
     }
 
-    private static string Repeat(string s, long count) =>
-        count <= 0 ? "" : string.Concat(Enumerable.Repeat(s, (int)count));
+    private static object RepeatSequence(object? sequence, long count)
+    {
+        var times = (int)Math.Clamp(count, 0, int.MaxValue);
+        return sequence switch
+        {
+            string s => string.Concat(Enumerable.Repeat(s, times)),
+            List<object?> list => Enumerable.Repeat(list, times).SelectMany(x => x).ToList(),
+            _ => new PyTuple([.. Enumerable.Repeat(((PyTuple)sequence!).Items, times).SelectMany(x => x)]),
+        };
+    }
 
     private static object Numeric(string op, object? left, object? right)
     {
@@ -113,7 +129,7 @@ internal static class Arithmetic
                 var mod = x % y;
                 return mod != 0 && (mod < 0) != (y < 0) ? mod + y : mod;
             case "**":
-                return Math.Pow(x, y);
+                return FloatPow(x, y);
         }
 
         throw new TemplateRuntimeException($"unknown operator {op}");
@@ -131,7 +147,7 @@ internal static class Arithmetic
             case "//" or "%":
                 if (b.IsZero)
                 {
-                    throw new TemplateRuntimeException("integer division or modulo by zero");
+                    throw new TemplateRuntimeException(op == "%" ? "integer modulo by zero" : "integer division or modulo by zero");
                 }
 
                 var q = BigInteger.DivRem(a, b, out var r);
@@ -163,13 +179,16 @@ internal static class Arithmetic
             case "//":
                 return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : FloorDiv(a, b);
             case "%":
-                return b == 0 ? throw new TemplateRuntimeException("integer division or modulo by zero") : a - checked(FloorDiv(a, b) * b);
+                return b == 0 ? throw new TemplateRuntimeException("integer modulo by zero") : a - checked(FloorDiv(a, b) * b);
             case "**":
-                return b >= 0 ? (object)IntPow(a, b) : Math.Pow(a, b);
+                return b >= 0 ? (object)IntPow(a, b) : FloatPow(a, b);
         }
 
         throw new TemplateRuntimeException($"unknown operator {op}");
     }
+
+    private static double FloatPow(double x, double y) =>
+        x == 0 && y < 0 ? throw new TemplateRuntimeException("0.0 cannot be raised to a negative power") : Math.Pow(x, y);
 
     private static long FloorDiv(long a, long b)
     {

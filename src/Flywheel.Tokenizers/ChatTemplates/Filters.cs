@@ -18,7 +18,7 @@ internal static partial class Filters
             bool b => b ? 1L : 0L,
             _ => throw new TemplateRuntimeException($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
         },
-        ["attr"] = (v, a, _, _) => Members.GetAttr(v, PyOps.Str(a[0])),
+        ["attr"] = (v, a, _, _) => Members.GetPythonAttr(v, PyOps.Str(a[0])),
         ["batch"] = Batch,
         ["capitalize"] = (v, _, _, _) => PyCase.Capitalize(PyOps.Str(v)),
         ["center"] = (v, a, _, _) =>
@@ -47,9 +47,9 @@ internal static partial class Filters
         },
         ["last"] = (v, _, _, _) =>
         {
-            if (v is PyIterator it)
+            if (v is not (string or List<object?> or PyTuple or PyDict or PyView or Undefined))
             {
-                throw new TemplateRuntimeException($"'{it.TypeName}' object is not reversible");
+                throw new TemplateRuntimeException($"'{PyOps.TypeName(v)}' object is not reversible");
             }
 
             var items = PyOps.Iterate(v);
@@ -80,9 +80,10 @@ internal static partial class Filters
         },
         ["items"] = (v, _, _, _) => v switch
         {
-            Undefined => new PyIterator("generator", "do_items", []),
-            PyDict d => new PyIterator("generator", "do_items", d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value]))),
-            _ => throw new TemplateRuntimeException($"Can only get item pairs from a mapping."),
+            Undefined => new PyIterator("generator", "do_items", () => []),
+            PyDict d => new PyIterator("generator", "do_items", () => d.Items.Select(kv => (object?)new PyTuple([kv.Key, kv.Value]))),
+            // do_items is a generator function: the type error surfaces when the result is consumed.
+            _ => new PyIterator("generator", "do_items", () => throw new TemplateRuntimeException("Can only get item pairs from a mapping.")),
         },
         ["join"] = Join,
         ["list"] = (v, _, _, _) => PyOps.Iterate(v).ToList(),
@@ -107,12 +108,13 @@ internal static partial class Filters
             List<object?> or PyTuple or PyView => new PyIterator(
                 v is PyView { TypeName: "range" } ? "range_iterator" : v is PyView ? "dict_reversekeyiterator" : "list_reverseiterator",
                 "reversed",
-                PyOps.Iterate(v).AsEnumerable().Reverse()),
-            PyDict d => new PyIterator("dict_reversekeyiterator", "reversed", d.Keys.Reverse()),
+                () => PyOps.Iterate(v).AsEnumerable().Reverse()),
+            PyDict d => new PyIterator("dict_reversekeyiterator", "reversed", () => d.Keys.Reverse()),
+            Undefined => new PyIterator("reversed", "reversed", () => []),
             _ => PyOps.Iterate(v).AsEnumerable().Reverse().ToList(),
         },
         ["round"] = Round,
-        ["safe"] = (v, _, _, _) => v,
+        ["safe"] = (v, _, _, _) => PyOps.Str(v), // Markup(value) is a string
         ["slice"] = SliceFilter,
         ["sort"] = Sort,
         ["split"] = (v, a, k, _) =>
@@ -128,7 +130,7 @@ internal static partial class Filters
         ["tojson"] = ToJson,
         ["trim"] = (v, a, k, _) => PyStrings.Strip(PyOps.Str(v), Args.Bind("trim", a, k, ["chars"], [null])[0], true, true),
         ["truncate"] = Truncate,
-        ["unique"] = (v, a, k, _) =>
+        ["unique"] = (v, a, k, _) => new PyIterator("generator", "do_unique", () =>
         {
             var result = new List<object?>();
             foreach (var item in PyOps.Iterate(v))
@@ -139,8 +141,8 @@ internal static partial class Filters
                 }
             }
 
-            return new PyIterator("generator", "do_unique", result);
-        },
+            return result;
+        }),
         ["wordcount"] = (v, _, _, _) => (long)Regex.Matches(PyOps.Str(v), @"\w+").Count,
         ["xmlattr"] = (v, _, _, _) => v is PyDict d
             ? string.Concat(d.Items.Where(kv => kv.Value is not null and not Undefined)
@@ -229,12 +231,11 @@ internal static partial class Filters
 
     private static object? Map(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
     {
-        var items = PyOps.Iterate(value);
         var attribute = kwargs.FirstOrDefault(kv => kv.Key == "attribute");
         if (attribute.Key != null)
         {
             var fallback = kwargs.FirstOrDefault(kv => kv.Key == "default");
-            return new PyIterator("generator", "do_map", items.Select(x =>
+            return new PyIterator("generator", "sync_do_map", () => IterateIfTruthy(value).Select(x =>
             {
                 var result = Attribute(x, attribute.Value);
                 return result is Undefined && fallback.Key != null ? fallback.Value : result;
@@ -248,17 +249,19 @@ internal static partial class Filters
 
         var name = PyOps.Str(args[0]);
         var rest = args.Skip(1).ToList();
-        return new PyIterator("generator", "do_map", items.Select(x => Apply(name, x, rest, kwargs, interpreter)));
+        return new PyIterator("generator", "sync_do_map", () => IterateIfTruthy(value).Select(x => Apply(name, x, rest, kwargs, interpreter)));
     }
+
+    // map and select/reject start with "if value:", so a falsy non-iterable yields nothing.
+    private static List<object?> IterateIfTruthy(object? value) => PyOps.IsTruthy(value) ? PyOps.Iterate(value) : [];
 
     private static object? Select(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter, bool byAttribute, bool keep)
     {
-        var items = PyOps.Iterate(value);
         var offset = byAttribute ? 1 : 0;
         var attribute = byAttribute ? args[0] : null;
         string? test = args.Count > offset ? PyOps.Str(args[offset]) : null;
         var testArgs = args.Skip(offset + 1).ToList();
-        return new PyIterator("generator", "select_or_reject", items.Where(item =>
+        return new PyIterator("generator", "select_or_reject", () => IterateIfTruthy(value).Where(item =>
         {
             var subject = byAttribute ? Attribute(item, attribute) : item;
             var passed = test == null ? PyOps.IsTruthy(subject) : Tests.Apply(test, subject, testArgs, kwargs, interpreter);
@@ -319,7 +322,7 @@ internal static partial class Filters
         var p = Args.Bind("dictsort", args, kwargs, ["case_sensitive", "by", "reverse"], [false, "key", false]);
         if (value is not PyDict dict)
         {
-            throw new TemplateRuntimeException("dictsort needs a mapping");
+            throw new TemplateRuntimeException($"'{PyOps.TypeName(value)}' object has no attribute 'items'");
         }
 
         var byValue = PyOps.Str(p[1]) == "value";
@@ -436,8 +439,19 @@ internal static partial class Filters
     private static object? Round(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
     {
         var p = Args.Bind("round", args, kwargs, ["precision", "method"], [0L, "common"]);
-        var x = value is double d ? d : PyOps.ToLong(value);
         var digits = (int)PyOps.ToLong(p[0]);
+        if (PyOps.IsInt(value) && PyOps.Str(p[1]) == "common" && digits >= 0)
+        {
+            // Python's round(int, n) stays an int.
+            return PyOps.NormalizeInt(PyOps.ToBig(value));
+        }
+
+        var x = value switch
+        {
+            double d => d,
+            long or bool => PyOps.ToLong(value),
+            _ => throw new TemplateRuntimeException($"type {PyOps.TypeName(value)} doesn't define __round__ method"),
+        };
         var scale = Math.Pow(10, digits);
         return PyOps.Str(p[1]) switch
         {
@@ -451,7 +465,14 @@ internal static partial class Filters
     {
         var p = Args.Bind("indent", args, kwargs, ["width", "first", "blank"], [4L, false, false]);
         var indent = p[0] is string s ? s : new string(' ', (int)PyOps.ToLong(p[0]));
-        var text = PyOps.Str(value) + "\n";
+        var text = value switch
+        {
+            string str => str + "\n",
+            Undefined u => throw new TemplateRuntimeException(u.Message),
+            // jinja2 does `s += "\n"` and then s.splitlines(), so a list fails on the second step.
+            List<object?> => throw new TemplateRuntimeException("'list' object has no attribute 'splitlines'"),
+            _ => throw new TemplateRuntimeException($"unsupported operand type(s) for +=: '{PyOps.TypeName(value)}' and 'str'"),
+        };
         var lines = text.Split('\n').ToList();
         lines.RemoveAt(lines.Count - 1);
         var sb = new StringBuilder();
@@ -495,12 +516,17 @@ internal static partial class Filters
     {
         var size = (int)PyOps.ToLong(args[0]);
         var fill = args.Count > 1 ? args[1] : null;
+        return new PyIterator("generator", "do_batch", () => BatchItems(value, size, fill, args.Count > 1));
+    }
+
+    private static List<object?> BatchItems(object? value, int size, object? fill, bool hasFill)
+    {
         var result = new List<object?>();
         var items = PyOps.Iterate(value);
         for (var i = 0; i < items.Count; i += size)
         {
             var chunk = items.Skip(i).Take(size).ToList();
-            if (chunk.Count < size && args.Count > 1)
+            if (chunk.Count < size && hasFill)
             {
                 chunk.AddRange(Enumerable.Repeat(fill, size - chunk.Count));
             }
@@ -508,12 +534,17 @@ internal static partial class Filters
             result.Add(chunk);
         }
 
-        return new PyIterator("generator", "do_batch", result);
+        return result;
     }
 
     private static object? SliceFilter(object? value, List<object?> args, List<KeyValuePair<string, object?>> kwargs, Interpreter interpreter)
     {
         var slices = (int)PyOps.ToLong(args[0]);
+        return new PyIterator("generator", "sync_do_slice", () => SliceItems(value, slices, args.Count > 1, args.Count > 1 ? args[1] : null));
+    }
+
+    private static List<object?> SliceItems(object? value, int slices, bool hasFill, object? fill)
+    {
         var items = PyOps.Iterate(value);
         var perSlice = items.Count / slices;
         var withExtra = items.Count % slices;
@@ -524,19 +555,20 @@ internal static partial class Filters
             var count = perSlice + (i < withExtra ? 1 : 0);
             var chunk = items.Skip(offset).Take(count).ToList();
             offset += count;
-            if (i >= withExtra && args.Count > 1 && withExtra > 0)
+            if (i >= withExtra && hasFill && withExtra > 0)
             {
-                chunk.Add(args[1]);
+                chunk.Add(fill);
             }
 
             result.Add(chunk);
         }
 
-        return new PyIterator("generator", "do_slice", result);
+        return result;
     }
 
     private static object? ToFloat(object? value, object? fallback) => value switch
     {
+        Undefined u => throw new TemplateRuntimeException(u.Message),
         double d => d,
         long or bool => (double)PyOps.ToLong(value),
         string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
@@ -545,8 +577,9 @@ internal static partial class Filters
 
     private static object? ToInt(object? value, object? fallback, long numberBase) => value switch
     {
-        long or bool => PyOps.ToLong(value),
-        double d => (long)Math.Truncate(d),
+        Undefined u => throw new TemplateRuntimeException(u.Message),
+        long or bool or System.Numerics.BigInteger => value is bool ? PyOps.ToLong(value) : value,
+        double d when double.IsFinite(d) => PyOps.NormalizeInt(new System.Numerics.BigInteger(Math.Truncate(d))),
         string s when numberBase == 10 && long.TryParse(s.Trim().Replace("_", ""), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
         string s when numberBase == 16 && long.TryParse(s.Trim().Replace("0x", "").Replace("0X", ""), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var h) => h,
         string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => (long)Math.Truncate(d),

@@ -16,6 +16,12 @@ internal sealed partial class Interpreter
             e.Data["offset"] = expr.Offset;
             throw;
         }
+        catch (InvalidOperationException e) when (e.InnerException is TemplateRuntimeException inner)
+        {
+            // A comparison failed inside a .NET sort; surface the Python error.
+            inner.Data["offset"] ??= expr.Offset;
+            throw inner;
+        }
         catch (Exception e) when (IsHostFailure(e))
         {
             throw Translate(e, expr.Offset);
@@ -55,11 +61,14 @@ internal sealed partial class Interpreter
                 var target = Evaluate(item.Target, scope);
                 if (item.Key is SliceExpr slice)
                 {
+                    // jinja2 compiles slices to plain Python subscripts (a TypeError on non-sequences), but a
+                    // {{ }} whose whole expression is constant is folded through its getitem: undefined instead.
                     return Members.Slice(
                         target,
                         EvaluateOptional(slice.Start, scope),
                         EvaluateOptional(slice.Stop, scope),
-                        EvaluateOptional(slice.Step, scope));
+                        EvaluateOptional(slice.Step, scope),
+                        undefinedOnFailure: _folding);
                 }
 
                 return Members.GetItem(target, Evaluate(item.Key, scope));
@@ -117,6 +126,30 @@ internal sealed partial class Interpreter
                 throw new InvalidOperationException($"unknown expression {expr.GetType().Name}");
         }
     }
+
+    // Whether jinja2 would fold this expression to a constant when compiling a {{ }} tag. Filters that
+    // take the render context (map, select, ...) and calls are never folded.
+    private static bool IsConstant(Expr? expr) => expr switch
+    {
+        null or ConstExpr => true,
+        ListExpr l => l.Items.All(IsConstant),
+        TupleExpr t => t.Items.All(IsConstant),
+        DictExpr d => d.Items.All(kv => IsConstant(kv.Key) && IsConstant(kv.Value)),
+        UnaryExpr u => IsConstant(u.Operand),
+        BinaryExpr b => IsConstant(b.Left) && IsConstant(b.Right),
+        CompareExpr c => IsConstant(c.First) && c.Rest.All(kv => IsConstant(kv.Value)),
+        CondExpr c => IsConstant(c.Test) && (IsConstant(c.Then) || IsConstant(c.Else)),
+        FilterExpr f => f.Target != null && IsConstant(f.Target) && ConstantArgs(f.Args)
+            && f.Name is not ("map" or "select" or "reject" or "selectattr" or "rejectattr"),
+        TestExpr t => IsConstant(t.Target) && ConstantArgs(t.Args),
+        ItemExpr i => IsConstant(i.Target) && IsConstant(i.Key),
+        SliceExpr s => IsConstant(s.Start) && IsConstant(s.Stop) && IsConstant(s.Step),
+        AttrExpr a => IsConstant(a.Target),
+        _ => false,
+    };
+
+    private static bool ConstantArgs(CallArgs args) =>
+        args.Positional.All(IsConstant) && args.Named.All(kv => IsConstant(kv.Value)) && args.Star == null && args.DoubleStar == null;
 
     private object? EvaluateOptional(Expr? expr, Scope scope) => expr == null ? null : Evaluate(expr, scope);
 

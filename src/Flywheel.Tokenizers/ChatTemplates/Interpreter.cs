@@ -19,6 +19,7 @@ internal sealed partial class Interpreter
     private readonly Func<DateTimeOffset> _clock;
     private StringBuilder _out = new();
     private Scope? _root;
+    private bool _folding;
 
     public Interpreter(SourceText source, Func<DateTimeOffset> clock)
     {
@@ -89,7 +90,7 @@ internal sealed partial class Interpreter
                     _out.Append(textStmt.Text);
                     return Flow.Normal;
                 case OutputStmt output:
-                    _out.Append(PyOps.Str(Evaluate(output.Value, scope)));
+                    _out.Append(PyOps.Str(EvaluateOutput(output.Value, scope)));
                     return Flow.Normal;
                 case IfStmt ifStmt:
                     return ExecBlock(PyOps.IsTruthy(Evaluate(ifStmt.Test, scope)) ? ifStmt.Body : ifStmt.Else, scope);
@@ -148,6 +149,31 @@ internal sealed partial class Interpreter
         catch (Exception e) when (IsHostFailure(e))
         {
             throw Translate(e, stmt.Offset);
+        }
+    }
+
+    // jinja2 evaluates a constant {{ }} expression at compile time, where a failed subscript is undefined
+    // rather than an error; when that folding fails it compiles the expression normally instead.
+    private object? EvaluateOutput(Expr expr, Scope scope)
+    {
+        if (!IsConstant(expr))
+        {
+            return Evaluate(expr, scope);
+        }
+
+        try
+        {
+            _folding = true;
+            return Evaluate(expr, scope);
+        }
+        catch (TemplateRuntimeException)
+        {
+            _folding = false;
+            return Evaluate(expr, scope);
+        }
+        finally
+        {
+            _folding = false;
         }
     }
 

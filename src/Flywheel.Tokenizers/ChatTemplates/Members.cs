@@ -39,6 +39,14 @@ internal static class Members
         return Undefined.ForMember(obj, name);
     }
 
+    /// <summary>Python getattr only (the attr filter): methods and namespace/loop attributes, never dict items.</summary>
+    public static object? GetPythonAttr(object? obj, string name) => obj switch
+    {
+        Undefined u => throw new TemplateRuntimeException(u.Message),
+        Namespace or LoopContext or PyTuple { FieldNames: not null } => GetAttr(obj, name),
+        _ => (object?)GetMethod(obj, name) ?? Undefined.ForMember(obj, name),
+    };
+
     public static object? GetItem(object? obj, object? key)
     {
         switch (obj)
@@ -100,7 +108,7 @@ internal static class Members
     }
 
     /// <summary>Python slicing obj[start:stop:step] for str, list and tuple.</summary>
-    public static object? Slice(object? obj, object? start, object? stop, object? step)
+    public static object? Slice(object? obj, object? start, object? stop, object? step, bool undefinedOnFailure = false)
     {
         if (obj is Undefined u)
         {
@@ -122,8 +130,15 @@ internal static class Members
                 return SliceIndices(list.Count, start, stop, stepValue).Select(i => list[i]).ToList();
             case PyTuple tuple:
                 return new PyTuple([.. SliceIndices(tuple.Count, start, stop, stepValue).Select(i => tuple[i])]);
+            case PyView { Subscriptable: true } view:
+                return SliceIndices(view.Count, start, stop, stepValue).Select(i => view[i]).ToList();
             default:
-                throw new TemplateRuntimeException($"'{PyOps.TypeName(obj)}' object is not subscriptable");
+                if (undefinedOnFailure)
+                {
+                    return Undefined.ForMember(obj, new PySlice(start, stop, step));
+                }
+
+                throw new TemplateRuntimeException(obj is PyDict ? "unhashable type: 'slice'" : $"'{PyOps.TypeName(obj)}' object is not subscriptable");
         }
     }
 

@@ -119,7 +119,10 @@ internal static class PyFormat
             sb.Append(text);
         }
 
-        if (mapping == null && next < positional.Length && args is PyTuple)
+        // Python only complains about unused arguments that are a tuple or a plain scalar: anything with
+        // __getitem__ (dict, list, jinja2's Undefined) counts as a mapping.
+        var mappingLike = args is PyDict or List<object?> or Undefined or PyView;
+        if (!mappingLike && next < positional.Length)
         {
             throw new TemplateRuntimeException("not all arguments converted during string formatting");
         }

@@ -128,6 +128,9 @@ internal static class PyOps
             case Undefined:
                 sb.Append("Undefined");
                 break;
+            case PySlice slice:
+                sb.Append("slice(").Append(Repr(slice.Start)).Append(", ").Append(Repr(slice.Stop)).Append(", ").Append(Repr(slice.Step)).Append(')');
+                break;
             case Namespace ns:
                 sb.Append("<Namespace ");
                 AppendRepr(sb, ns.Attributes);

@@ -254,7 +254,7 @@ internal static class PyStrings
     }
 
     private static string Str(object? value, string method) =>
-        value as string ?? throw new TemplateRuntimeException($"{method}() argument must be str, not {PyOps.TypeName(value)}");
+        value as string ?? throw new TemplateRuntimeException($"must be str, not {PyOps.TypeName(value)}");
 
     private static long Int(object? value, long fallback) => value switch
     {

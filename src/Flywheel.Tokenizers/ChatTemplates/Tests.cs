@@ -20,12 +20,13 @@ internal static class Tests
         ["mapping"] = (v, _, _) => v is PyDict,
         ["iterable"] = (v, _, _) => PyOps.IsIterable(v),
         ["sequence"] = (v, _, _) => v is string or List<object?> or PyTuple or PyDict or Undefined or PyView { Subscriptable: true },
-        ["callable"] = (v, _, _) => v is ICallable,
-        ["odd"] = (v, _, _) => PyOps.ToLong(v) % 2 != 0,
-        ["even"] = (v, _, _) => PyOps.ToLong(v) % 2 == 0,
-        ["divisibleby"] = (v, a, _) => PyOps.ToLong(v) % PyOps.ToLong(a[0]) == 0,
-        ["lower"] = (v, _, _) => v is string s && s.Any(PyCase.IsCased) && s == PyCase.Lower(s),
-        ["upper"] = (v, _, _) => v is string s && s.Any(PyCase.IsCased) && s == PyCase.Upper(s),
+        ["callable"] = (v, _, _) => v is ICallable or Undefined, // Undefined defines __call__ (which raises)
+        ["odd"] = (v, _, _) => PyOps.Equal(Arithmetic.Binary("%", v, 2L), 1L),
+        ["even"] = (v, _, _) => PyOps.Equal(Arithmetic.Binary("%", v, 2L), 0L),
+        ["divisibleby"] = (v, a, _) => PyOps.Equal(Arithmetic.Binary("%", v, a[0]), 0L),
+        // jinja2 tests str(value).islower() / .isupper(), whatever the value's type.
+        ["lower"] = (v, _, _) => PyOps.Str(v) is var s && s.Any(PyCase.IsCased) && s == PyCase.Lower(s),
+        ["upper"] = (v, _, _) => PyOps.Str(v) is var s && s.Any(PyCase.IsCased) && s == PyCase.Upper(s),
         ["escaped"] = (_, _, _) => false,
         // Python "is": identity, approximated by value for immutable scalars (which CPython interns or caches).
         ["sameas"] = (v, a, _) => v is null or bool or long or double or string

@@ -53,6 +53,9 @@ internal sealed class Undefined
     }
 }
 
+/// <summary>A slice object, only ever seen in error messages ("int object has no element slice(None, 2, None)").</summary>
+internal sealed record PySlice(object? Start, object? Stop, object? Step);
+
 internal sealed class PyTuple(object?[] items, string[]? fieldNames = null) : IReadOnlyList<object?>
 {
     public object?[] Items { get; } = items;
@@ -193,7 +196,7 @@ internal sealed class TemplateRaisedException(string message) : TemplateRuntimeE
 /// A one-shot Python iterator: what jinja2's select/map/unique/items filters (generators) and
 /// reverse (list_reverseiterator) return. Always truthy, has no len(), and is empty once consumed.
 /// </summary>
-internal sealed class PyIterator(string typeName, string producer, IEnumerable<object?> source)
+internal sealed class PyIterator(string typeName, string producer, Func<IEnumerable<object?>> source)
 {
     private List<object?>? _items;
     private int _next;
@@ -202,7 +205,8 @@ internal sealed class PyIterator(string typeName, string producer, IEnumerable<o
 
     public string Producer { get; } = producer;
 
-    private List<object?> Items => _items ??= source.ToList();
+    // Generators run lazily: a bad input only fails when the result is consumed, as in Python.
+    private List<object?> Items => _items ??= source().ToList();
 
     /// <summary>Takes every remaining item.</summary>
     public List<object?> Drain()
