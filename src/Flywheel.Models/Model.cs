@@ -58,6 +58,9 @@ public sealed class Model : IDisposable
     /// <summary>The GGUF file behind this model, or null for a Hugging Face folder (e.g. to build a tokenizer).</summary>
     public Flywheel.Formats.Gguf.GgufFile? GgufFile => (_source as GgufModelSource)?.File;
 
+    /// <summary>The tokenizer stored with the model (GGUF vocabulary, or tokenizer.json in a Hugging Face folder).</summary>
+    public Flywheel.Tokenizers.Tokenizer LoadTokenizer() => Flywheel.Tokenizers.TokenizerLoader.FromPath(Path);
+
     /// <summary>A session with its own KV cache and activation buffers. See <see cref="SessionOptions"/>.</summary>
     public ModelSession CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
 

@@ -264,3 +264,47 @@ public sealed class Half16Tests
         }
     }
 }
+
+public sealed class RopeScalingTests
+{
+    private static readonly Flywheel.Kernels.Reference.ReferenceKernels Kernels = new();
+
+    [Fact]
+    public void Yarn_scales_magnitude_and_keeps_high_frequencies_extrapolated()
+    {
+        const int d = 64;
+        var rope = new RopeParameters
+        {
+            Dimensions = d, NeoX = true, FreqBase = 10000f, FreqScale = 0.25f, ExtFactor = 1f, OriginalContextLength = 4096,
+        };
+        var x = Enumerable.Repeat(1f, d).ToArray();
+        var plain = x.ToArray();
+        Kernels.Rope(x, 1, 1, d, [1000], rope);
+        Kernels.Rope(plain, 1, 1, d, [1000], new RopeParameters { Dimensions = d, NeoX = true, FreqBase = 10000f });
+        // YaRN's attention temperature: every pair's length grows by 1 + 0.1·ln(1/freq_scale).
+        var mscale = 1 + 0.1 * Math.Log(4);
+        for (var i = 0; i < d / 2; i++)
+        {
+            var length = Math.Sqrt(x[i] * x[i] + x[i + d / 2] * x[i + d / 2]);
+            Assert.Equal(Math.Sqrt(2) * mscale, length, 1e-4);
+        }
+        // Pair 0 (the highest frequency, below the low correction dim) is extrapolated: same angle as unscaled RoPE.
+        Assert.Equal(plain[0] * mscale, x[0], 1e-4);
+        Assert.Equal(plain[d / 2] * mscale, x[d / 2], 1e-4);
+    }
+
+    [Fact]
+    public void Freq_factors_divide_each_pair_angle()
+    {
+        const int d = 8;
+        var factors = new[] { 1f, 2f, 4f, 8f };
+        var x = Enumerable.Range(0, d).Select(i => (float)i + 1).ToArray();
+        var scaled = x.ToArray();
+        Kernels.Rope(scaled, 1, 1, d, [12], new RopeParameters { Dimensions = d, NeoX = false, FreqFactors = factors });
+        for (var i = 0; i < d / 2; i++)
+        {
+            var theta = 12 * Math.Pow(10000, -2.0 * i / d) / factors[i];
+            Assert.Equal(x[2 * i] * Math.Cos(theta) - x[2 * i + 1] * Math.Sin(theta), scaled[2 * i], 1e-4);
+        }
+    }
+}

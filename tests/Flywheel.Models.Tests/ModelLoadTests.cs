@@ -158,3 +158,18 @@ public sealed class ModelLoadTests
         return result;
     }
 }
+
+public sealed class RopeScalingConfigTests
+{
+    [Fact]
+    public void Llama3_frequency_factors_span_one_to_factor()
+    {
+        // Llama 3.1 8B: head 128, theta 500000, factor 8, low 1, high 4, original context 8192.
+        var f = HuggingFaceModelSource.Llama3Factors(128, 500000, 8, 1, 4, 8192);
+        Assert.Equal(64, f.Length);
+        Assert.Equal(1f, f[0]);
+        Assert.Equal(8f, f[63]);
+        for (var i = 1; i < f.Length; i++) Assert.True(f[i] >= f[i - 1]);
+        Assert.Contains(f, v => v is > 1f and < 8f); // the smoothed band exists
+    }
+}
