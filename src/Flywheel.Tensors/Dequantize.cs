@@ -5,8 +5,11 @@ namespace Flywheel.Tensors;
 /// <summary>
 /// Scalar reference dequantizers: the specification every faster kernel must match. Each one reproduces
 /// llama.cpp's <c>dequantize_row_*</c> (ggml-quants.c) bit for bit, including the order of float operations,
-/// so results equal llama.cpp's exactly rather than within a tolerance.
-/// All methods are stateless, thread-safe and allocation-free. Data is little-endian, as GGUF stores it.
+/// so results equal llama.cpp's exactly rather than within a tolerance. "llama.cpp" here means ggml-base as it is
+/// normally built for x86-64, without fused multiply-add: a build whose compiler contracts <c>q * d + m</c> into an
+/// FMA (ggml-base compiled with -march=native, say) rounds the min formats (Q4_1, Q5_1, the K formats) differently
+/// in the last bit. All methods are stateless, thread-safe and allocation-free (IQ grids are expanded once, on
+/// first use). Data is little-endian, as GGUF stores it.
 /// </summary>
 public static partial class Dequantize
 {
