@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Flywheel.Tokenizers.Bpe;
+using Flywheel.Tokenizers.Normalization;
 
 namespace Flywheel.Tokenizers;
 
@@ -178,10 +179,9 @@ public static partial class TokenizerLoader
         string type = normalizer.GetProperty("type").GetString()!;
         switch (type)
         {
-            case "NFC": return s => s.Normalize(NormalizationForm.FormC);
-            case "NFD": return s => s.Normalize(NormalizationForm.FormD);
-            case "NFKC": return s => s.Normalize(NormalizationForm.FormKC);
-            case "NFKD": return s => s.Normalize(NormalizationForm.FormKD);
+            // Our own tables: with InvariantGlobalization string.Normalize is a no-op.
+            case "NFC": return UnicodeNormalizer.ToNfc;
+            case "NFD": return UnicodeNormalizer.ToNfd;
             case "Lowercase": return s => s.ToLowerInvariant();
             case "Sequence":
                 {
@@ -189,6 +189,7 @@ public static partial class TokenizerLoader
                     return parts.Length == 0 ? null : s => parts.Aggregate(s, (acc, f) => f(acc));
                 }
             default:
+                // NFKC/NFKD would need the compatibility mappings too; no supported model family uses them.
                 throw new NotSupportedException($"tokenizer.json normalizer '{type}' is not supported");
         }
     }

@@ -14,8 +14,12 @@ public sealed class EncodeTests
         foreach (var c in TokenizerCorpus.All.Where(c => !c.AddSpecial && !(c.ParseSpecial && tokenizer.AddSpacePrefix)))
         {
             var ids = tokenizer.Encode(c.Text, parseSpecial: c.ParseSpecial);
-            // Lone surrogates come back as U+FFFD.
+            // Lone surrogates come back as U+FFFD; Qwen3's tokenizer.json normalizes to NFC.
             string expected = System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(c.Text));
+            if (name == "qwen3")
+            {
+                expected = Flywheel.Tokenizers.Normalization.UnicodeNormalizer.ToNfc(expected);
+            }
             Assert.Equal(expected, tokenizer.Decode(ids));
         }
     }

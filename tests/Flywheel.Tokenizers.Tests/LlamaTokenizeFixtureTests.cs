@@ -25,7 +25,7 @@ public sealed class LlamaTokenizeFixtureTests
     public void HuggingFaceTokenizer_MatchesLlamaTokenize(string vocabulary)
     {
         var tokenizer = TokenizerLoader.FromHuggingFace(TestPaths.SharedFile("testdata", "hf", vocabulary, "tokenizer.json"));
-        AssertMatches(tokenizer, LlamaTokenizeFixtures.Load(vocabulary), _ => true);
+        AssertMatches(tokenizer, LlamaTokenizeFixtures.Load(vocabulary), c => vocabulary != "qwen3" || IsNfc(c.Text));
     }
 
     [Fact]
@@ -35,8 +35,14 @@ public sealed class LlamaTokenizeFixtureTests
         // must give the ids llama-tokenize gives with the Qwen2 GGUF vocabulary. Cases naming Qwen3-only added
         // tokens are left out: Qwen2's file has [PADn] entries at those ids.
         var tokenizer = TokenizerLoader.FromHuggingFace(TestPaths.SharedFile("testdata", "hf", "qwen3", "tokenizer.json"));
-        AssertMatches(tokenizer, LlamaTokenizeFixtures.Load("qwen2"), c => !c.Text.Contains("<think>", StringComparison.Ordinal));
+        AssertMatches(tokenizer, LlamaTokenizeFixtures.Load("qwen2"), c => !c.Text.Contains("<think>", StringComparison.Ordinal) && IsNfc(c.Text));
     }
+
+    /// <summary>
+    /// Qwen3's tokenizer.json normalizes to NFC; llama.cpp applies no normalizer, so for text that NFC changes
+    /// (the "combining" case) HF tokenizers and llama.cpp disagree, and we follow the tokenizer.json.
+    /// </summary>
+    private static bool IsNfc(string text) => Flywheel.Tokenizers.Normalization.UnicodeNormalizer.ToNfc(text) == text;
 
     [Fact]
     public void FixturesCoverEveryCorpusCase()
