@@ -29,6 +29,14 @@ public sealed class InferenceEngine : IDisposable
     public int Waiting => _pool.Waiting;
     public int Busy => _pool.Busy;
 
+    /// <summary>KV-cache positions held by running requests, across all sessions.</summary>
+    public long CachedTokens => Interlocked.Read(ref _cachedTokens);
+
+    /// <summary>KV-cache positions the pool holds in all (sessions × context length).</summary>
+    public long CacheCapacity => (long)_pool.Size * _pool.ContextLength;
+
+    private long _cachedTokens;
+
     /// <summary>
     /// Streams the tokens of one generation. Throws <see cref="ContextLengthExceededException"/> before any work
     /// when the prompt cannot fit, and <see cref="QueueFullException"/> when the waiting line is full.
@@ -38,6 +46,7 @@ public sealed class InferenceEngine : IDisposable
         if (request.PromptIds.Count == 0) throw new ArgumentException("the prompt is empty");
         if (request.PromptIds.Count >= ContextLength) throw new ContextLengthExceededException(request.PromptIds.Count, ContextLength);
         var session = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
+        var held = 0L;
         var channel = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var worker = Task.Factory.StartNew(
@@ -49,6 +58,9 @@ public sealed class InferenceEngine : IDisposable
         {
             await foreach (var token in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                var now = session.Position;
+                Interlocked.Add(ref _cachedTokens, now - held);
+                held = now;
                 yield return token;
             }
         }
@@ -62,6 +74,7 @@ public sealed class InferenceEngine : IDisposable
             }
             finally
             {
+                Interlocked.Add(ref _cachedTokens, -held);
                 _pool.Return(session);
             }
         }

@@ -118,3 +118,22 @@ public sealed class SamplerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(4, new SamplingOptions { TopLogProbs = 21 }));
     }
 }
+
+public sealed class SamplerTopKTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(40)]
+    public void Top_k_on_a_large_vocabulary_keeps_exactly_the_k_best(int k)
+    {
+        var r = new Random(3);
+        var logits = Enumerable.Range(0, 5000).Select(_ => (float)r.NextDouble() * 4).ToArray();
+        var best = Enumerable.Range(0, logits.Length).OrderByDescending(i => logits[i]).Take(k).ToHashSet();
+        var sampler = new Sampler(logits.Length, new SamplingOptions { TopK = k, Temperature = 100f, Seed = 9 });
+        var seen = new HashSet<int>();
+        for (var i = 0; i < 3000; i++) seen.Add(sampler.Sample(logits, []));
+        Assert.Subset(best, seen);
+        Assert.Equal(k, seen.Count); // at temperature 100 all k are near-uniform, so each shows up
+    }
+}

@@ -98,9 +98,11 @@ public sealed class Sampler
             _sortKeys[i] = -(_work[i] * invTemperature);
             _candidates[i] = i;
         }
-        // Most likely first. Array.Sort is unstable but deterministic, so a seed still reproduces its draws.
-        Array.Sort(_sortKeys, _candidates, 0, n);
+        // Most likely first. With top-k only the k best need ordering: partition them to the front first.
+        // The sorts are unstable but deterministic, so a seed still reproduces its draws.
         var count = o.TopK > 0 ? Math.Min(o.TopK, n) : n;
+        if (count < n) SelectSmallest(_sortKeys, _candidates, count);
+        Array.Sort(_sortKeys, _candidates, 0, count);
 
         // Softmax over the kept candidates (max is the first), in double for stable sums.
         var max = -_sortKeys[0];
@@ -141,6 +143,32 @@ public sealed class Sampler
             if (u < acc) return _candidates[i];
         }
         return _candidates[count - 1];
+    }
+
+    /// <summary>Quickselect (Hoare partition): moves the <paramref name="k"/> smallest keys, with their ids, to the front.</summary>
+    private static void SelectSmallest(float[] keys, int[] ids, int k)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (lo < hi)
+        {
+            var pivot = keys[lo + (hi - lo) / 2];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    (ids[i], ids[j]) = (ids[j], ids[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else return;
+        }
     }
 
     private void ReportLogProbs(ReadOnlySpan<float> logits, int chosen)
