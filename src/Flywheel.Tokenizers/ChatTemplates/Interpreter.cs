@@ -101,7 +101,9 @@ internal sealed partial class Interpreter
                     Assign(set.Target, Evaluate(set.Value, scope), scope);
                     return Flow.Normal;
                 case SetBlockStmt setBlock:
-                    object? captured = Capture(setBlock.Body, scope);
+                    // Block bodies (set, filter, generation) get their own frame in jinja2: their
+                    // assignments stay inside.
+                    object? captured = Capture(setBlock.Body, new Scope(scope));
                     if (setBlock.Filter != null)
                     {
                         captured = ApplyFilterChain(setBlock.Filter, captured, scope);
@@ -116,7 +118,7 @@ internal sealed partial class Interpreter
                     ExecCallBlock(callBlock, scope);
                     return Flow.Normal;
                 case FilterBlockStmt filterBlock:
-                    var text = Capture(filterBlock.Body, scope);
+                    var text = Capture(filterBlock.Body, new Scope(scope));
                     _out.Append(PyOps.Str(ApplyFilterChain(filterBlock.Filter, text, scope)));
                     return Flow.Normal;
                 case WithStmt with:
@@ -128,7 +130,7 @@ internal sealed partial class Interpreter
 
                     return ExecBlock(with.Body, inner);
                 case GenerationStmt generation:
-                    return ExecBlock(generation.Body, scope);
+                    return ExecBlock(generation.Body, new Scope(scope));
                 case BlockStmt block:
                     // Unscoped blocks see template-level variables only, as jinja2 renders them from the context.
                     ExecBlock(block.Body, new Scope(block.Scoped ? scope : _root));
