@@ -7,4 +7,8 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(TemplateCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());
