@@ -68,6 +68,22 @@ public sealed class EncodeTests
         }
     }
 
+    [Theory]
+    [InlineData("qwen2")]
+    [InlineData("llama-spm")]
+    public void ConcurrentEncoding_GivesTheSameIds(string name)
+    {
+        // One tokenizer is shared by every request; the piece cache must not mix results across threads.
+        var tokenizer = TestTokenizers.ByName(name);
+        var texts = TokenizerCorpus.All.Select(c => c.Text).ToArray();
+        var expected = texts.Select(t => tokenizer.Encode(t)).ToArray();
+        Parallel.For(0, texts.Length * 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int k = i % texts.Length;
+            Assert.Equal(expected[k], tokenizer.Encode(texts[k]));
+        });
+    }
+
     [Fact]
     public void Qwen3TokenizerJson_MatchesQwen2TestVectors()
     {
