@@ -2,8 +2,8 @@ namespace Flywheel.Tensors;
 
 // Lattice-codebook IQ formats (ggml-quants.c dequantize_row_iq2_xxs ... _iq1_m). Groups of 8 (or 4) weights are one
 // point of a fixed grid (IqGrids) with signs applied separately; scales are formed as floats first, then
-// value = (scale * grid) * sign, in that order, as ggml writes it. The quantizers for the IQ2 and IQ3 formats are in
-// Quantize.IQ2.cs and Quantize.IQ3.cs; IQ1_S and IQ1_M are decode-only here.
+// value = (scale * grid) * sign, in that order, as ggml writes it. The quantizers are in Quantize.IQ1.cs,
+// Quantize.IQ2.cs and Quantize.IQ3.cs.
 public static unsafe partial class Dequantize
 {
     /// <summary>Per <c>dequantize_row_iq2_xxs</c>: db = d * (0.5 + s) * 0.25 per group of 32.</summary>

@@ -2,7 +2,7 @@ namespace Flywheel.Tensors;
 
 /// <summary>
 /// Search tables for quantizing to the lattice-codebook formats, built the way ggml-quants.c <c>iq2xs_init_impl</c>
-/// and <c>iq3xs_init_impl</c> build theirs: each grid point as odd levels 2l + 1; a map from every combination of
+/// and <c>iq3xs_init_impl</c> build theirs (IQ1_S and IQ1_M use the IQ2 builder with their 2048-point grid): each grid point as odd levels 2l + 1; a map from every combination of
 /// level indices (2 bits x 8 values for IQ2, 3 bits x 4 values for IQ3) to its grid index; and, for combinations
 /// off the grid, the grid points at the few smallest squared distances, ordered by (distance, index).
 /// Built once per format on first use; immutable and thread-safe afterwards.
@@ -14,6 +14,7 @@ internal sealed class IqGridSearch
     private static readonly Lazy<IqGridSearch> Iq2XxsSearch = new(() => new(IqGridsCodes.Iq2Xxs, 8, 2, 43692, 2));
     private static readonly Lazy<IqGridSearch> Iq2XsSearch = new(() => new(IqGridsCodes.Iq2Xs, 8, 2, 43692, 2));
     private static readonly Lazy<IqGridSearch> Iq2SSearch = new(() => new(IqGridsCodes.Iq2S, 8, 2, 43692, 1));
+    private static readonly Lazy<IqGridSearch> Iq1Search = new(() => new(IqGridsCodes.Iq1S, 8, 2, 43692, 3));
 
     public static IqGridSearch Iq3Xxs => Iq3XxsSearch.Value;
 
@@ -24,6 +25,9 @@ internal sealed class IqGridSearch
     public static IqGridSearch Iq2Xs => Iq2XsSearch.Value;
 
     public static IqGridSearch Iq2S => Iq2SSearch.Value;
+
+    /// <summary>IQ1_S and IQ1_M share one grid; its level indices 0, 1, 2 stand for -1, 0, 1.</summary>
+    public static IqGridSearch Iq1 => Iq1Search.Value;
 
     /// <summary>Values per grid point (8 for IQ2, 4 for IQ3).</summary>
     public readonly int Width;

@@ -12,10 +12,10 @@ public static unsafe partial class Quantize
     private const float Iq2SGroupEps = 1e-8f;
 
     /// <summary>
-    /// True for the formats whose ggml quantizer requires an importance matrix (IQ2_XXS, IQ2_XS): for them only
+    /// True for the formats whose ggml quantizer requires an importance matrix (IQ2_XXS, IQ2_XS, IQ1_S): for them only
     /// <see cref="Row(GgmlType, ReadOnlySpan{float}, Span{byte}, ReadOnlySpan{float})"/> with weights works.
     /// </summary>
-    public static bool NeedsImportance(GgmlType type) => type is GgmlType.IQ2_XXS or GgmlType.IQ2_XS;
+    public static bool NeedsImportance(GgmlType type) => type is GgmlType.IQ2_XXS or GgmlType.IQ2_XS or GgmlType.IQ1_S;
 
     private static void ThrowNeedsImportance(GgmlType type) =>
         throw new ArgumentException($"{GgmlTypeInfo.Name(type)} can only be quantized with an importance matrix", "importance");

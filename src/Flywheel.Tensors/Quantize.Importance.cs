@@ -45,6 +45,8 @@ public static unsafe partial class Quantize
             case GgmlType.IQ2_XXS: Iq2Xxs(src, MemoryMarshal.Cast<byte, BlockIQ2XXS>(dst), importance); break;
             case GgmlType.IQ2_XS: Iq2Xs(src, MemoryMarshal.Cast<byte, BlockIQ2XS>(dst), importance); break;
             case GgmlType.IQ2_S: Iq2S(src, MemoryMarshal.Cast<byte, BlockIQ2S>(dst), importance); break;
+            case GgmlType.IQ1_S: Iq1S(src, MemoryMarshal.Cast<byte, BlockIQ1S>(dst), importance); break;
+            case GgmlType.IQ1_M: Iq1M(src, MemoryMarshal.Cast<byte, BlockIQ1M>(dst), importance); break;
             default: Row(type, src, dst); break;
         }
     }

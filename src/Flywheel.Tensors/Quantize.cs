@@ -21,6 +21,7 @@ public static partial class Quantize
         GgmlType.IQ4_NL or GgmlType.IQ4_XS => true,
         GgmlType.MXFP4 or GgmlType.TQ1_0 or GgmlType.TQ2_0 => true,
         GgmlType.IQ3_XXS or GgmlType.IQ3_S or GgmlType.IQ2_XXS or GgmlType.IQ2_XS or GgmlType.IQ2_S => true,
+        GgmlType.IQ1_S or GgmlType.IQ1_M => true,
         _ => false,
     };
 
@@ -59,6 +60,8 @@ public static partial class Quantize
             case GgmlType.IQ2_XXS: Iq2Xxs(src, MemoryMarshal.Cast<byte, BlockIQ2XXS>(dst), default); break;
             case GgmlType.IQ2_XS: Iq2Xs(src, MemoryMarshal.Cast<byte, BlockIQ2XS>(dst), default); break;
             case GgmlType.IQ2_S: IQ2_S(src, MemoryMarshal.Cast<byte, BlockIQ2S>(dst)); break;
+            case GgmlType.IQ1_S: Iq1S(src, MemoryMarshal.Cast<byte, BlockIQ1S>(dst), default); break;
+            case GgmlType.IQ1_M: IQ1_M(src, MemoryMarshal.Cast<byte, BlockIQ1M>(dst)); break;
         }
     }
 

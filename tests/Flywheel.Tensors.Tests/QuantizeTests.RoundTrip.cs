@@ -23,6 +23,8 @@ public partial class QuantizeTests
     public static readonly Tolerance Q6_KTolerance = new(0.0550, 0.0200);
     public static readonly Tolerance IQ4_NLTolerance = new(0.1450, 0.0800);
     public static readonly Tolerance IQ4_XSTolerance = new(0.1450, 0.0800);
+    public static readonly Tolerance IQ1_STolerance = new(1.1000, 0.5000);  // 1.5-bit: only bounded, never close
+    public static readonly Tolerance IQ1_MTolerance = new(1.2000, 0.6100);
     public static readonly Tolerance IQ2_XXSTolerance = new(0.8000, 0.3600); // 2-bit lattice formats are coarse
     public static readonly Tolerance IQ2_XSTolerance = new(0.7800, 0.3200);
     public static readonly Tolerance IQ2_STolerance = new(0.6800, 0.2900);
@@ -48,6 +50,8 @@ public partial class QuantizeTests
         GgmlType.Q6_K => Q6_KTolerance,
         GgmlType.IQ4_NL => IQ4_NLTolerance,
         GgmlType.IQ4_XS => IQ4_XSTolerance,
+        GgmlType.IQ1_S => IQ1_STolerance,
+        GgmlType.IQ1_M => IQ1_MTolerance,
         GgmlType.IQ2_XXS => IQ2_XXSTolerance,
         GgmlType.IQ2_XS => IQ2_XSTolerance,
         GgmlType.IQ2_S => IQ2_STolerance,

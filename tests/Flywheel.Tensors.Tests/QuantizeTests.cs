@@ -51,8 +51,8 @@ public partial class QuantizeTests
     [Fact]
     public void Rejects_unsupported_types_and_mismatched_lengths()
     {
-        Assert.False(Quantize.IsSupported(GgmlType.IQ1_S));
-        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.IQ1_S, new float[256], new byte[50]));
+        Assert.False(Quantize.IsSupported(GgmlType.I32));
+        Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.I32, new float[1], new byte[4]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[33], new byte[34]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q8_0, new float[32], new byte[35]));
         Assert.Throws<ArgumentException>(() => Quantize.Row(GgmlType.Q6_K, new float[128], new byte[210]));
@@ -61,13 +61,10 @@ public partial class QuantizeTests
     [Fact]
     public void Quantizers_and_dequantizers_cover_the_expected_types()
     {
-        // Q8_1 exists only as a dot-product operand (ggml has no dequantizer for it); IQ1_S and IQ1_M are
-        // decode-only here.
-        GgmlType[] decodeOnly = [GgmlType.IQ1_S, GgmlType.IQ1_M];
+        // Q8_1 exists only as a dot-product operand: ggml quantizes to it but has no dequantizer for it.
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
         {
-            bool expectQuantize = Dequantize.IsSupported(type) && !decodeOnly.Contains(type) || type == GgmlType.Q8_1;
-            Assert.Equal(expectQuantize, Quantize.IsSupported(type));
+            Assert.Equal(Dequantize.IsSupported(type) || type == GgmlType.Q8_1, Quantize.IsSupported(type));
         }
         foreach (GgmlType type in Enum.GetValues<GgmlType>())
         {
@@ -80,6 +77,7 @@ public partial class QuantizeTests
     [Theory]
     [InlineData(GgmlType.IQ2_XXS)]
     [InlineData(GgmlType.IQ2_XS)]
+    [InlineData(GgmlType.IQ1_S)]
     public void Formats_that_need_importance_refuse_to_quantize_without(GgmlType type)
     {
         Assert.True(Quantize.NeedsImportance(type));
