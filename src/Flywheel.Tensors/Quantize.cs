@@ -29,6 +29,8 @@ public static partial class Quantize
     /// Encodes <paramref name="src"/> as <paramref name="type"/> into <paramref name="dst"/>. The element count must
     /// be a whole number of blocks and <paramref name="dst"/> must be exactly <see cref="GgmlTypeInfo.RowBytes"/>
     /// long. Blocks are independent, so encoding several rows at once gives the same bytes as one row at a time.
+    /// Formats that ggml quantizes only with an importance matrix (<see cref="NeedsImportance"/>: IQ2_XXS, IQ2_XS,
+    /// IQ1_S) throw <see cref="ArgumentException"/> here; use the overload that takes importance weights.
     /// </summary>
     public static void Row(GgmlType type, ReadOnlySpan<float> src, Span<byte> dst)
     {
