@@ -43,7 +43,7 @@ public sealed class ModelSession
         for (var start = 0; start < tokens.Length; start += BatchSize)
         {
             var chunk = tokens.Slice(start, Math.Min(BatchSize, tokens.Length - start));
-            Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, chunk, Position, _buffers.Logits, allLogits: false);
+            Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, chunk, Position, _buffers.Logits, firstLogit: chunk.Length - 1);
         }
         return _buffers.Logits;
     }
@@ -51,23 +51,30 @@ public sealed class ModelSession
     /// <summary>Evaluates one token; returns the logits for the next [n_vocab].</summary>
     public ReadOnlySpan<float> Decode(int token)
     {
-        Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, [token], Position, _buffers.Logits, allLogits: false);
+        Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, [token], Position, _buffers.Logits, firstLogit: 0);
         return _buffers.Logits;
     }
 
     /// <summary>
-    /// Evaluates <paramref name="tokens"/> and writes the logits after every one of them into
-    /// <paramref name="logits"/> [n_tokens, n_vocab] (perplexity, scoring).
+    /// Evaluates <paramref name="tokens"/> and writes the logits after each of tokens[firstLogitRow..] into
+    /// <paramref name="logits"/> [n_tokens − firstLogitRow, n_vocab] (perplexity, scoring). Rows before
+    /// <paramref name="firstLogitRow"/> skip the output projection, the costliest matmul of a small model.
     /// </summary>
-    public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits)
+    public void Evaluate(ReadOnlySpan<int> tokens, Span<float> logits, int firstLogitRow = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)firstLogitRow, (uint)tokens.Length, nameof(firstLogitRow));
         var vocab = VocabSize;
-        if (logits.Length < (long)tokens.Length * vocab) throw new ArgumentException($"logits must hold {tokens.Length}×{vocab} floats");
+        if (logits.Length < (long)(tokens.Length - firstLogitRow) * vocab)
+        {
+            throw new ArgumentException($"logits must hold {tokens.Length - firstLogitRow}×{vocab} floats");
+        }
         for (var start = 0; start < tokens.Length; start += BatchSize)
         {
             var n = Math.Min(BatchSize, tokens.Length - start);
+            var first = Math.Clamp(firstLogitRow - start, 0, n); // first row of this batch with wanted logits
+            var output = first == n ? Span<float>.Empty : logits.Slice((start + first - firstLogitRow) * vocab, (n - first) * vocab);
             Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, tokens.Slice(start, n), Position,
-                logits.Slice(start * vocab, n * vocab), allLogits: true);
+                output, firstLogit: first);
         }
     }
 

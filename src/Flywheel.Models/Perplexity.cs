@@ -21,9 +21,9 @@ public static class Perplexity
         if (chunks == 0) throw new ArgumentException($"{tokens.Count} tokens do not fill one chunk of {contextLength}");
         var vocab = model.Config.VocabSize;
         var session = model.CreateSession(new SessionOptions { ContextLength = contextLength, BatchSize = contextLength });
-        var logits = new float[contextLength * vocab]; // [n_ctx, n_vocab]
-        var chunk = new int[contextLength];
         var first = contextLength / 2;
+        var logits = new float[(contextLength - first) * vocab]; // [n_ctx − first, n_vocab]: only scored rows
+        var chunk = new int[contextLength];
         double nll = 0;
         var scored = 0;
         for (var c = 0; c < chunks; c++)
@@ -31,10 +31,10 @@ public static class Perplexity
             for (var i = 0; i < contextLength; i++) chunk[i] = tokens[c * contextLength + i];
             if (model.Config.AddBos && model.Config.BosTokenId is { } bos) chunk[0] = bos;
             session.Reset();
-            session.Evaluate(chunk, logits);
+            session.Evaluate(chunk, logits, firstLogitRow: first);
             for (var i = first; i < contextLength - 1; i++)
             {
-                nll -= LogSoftmaxAt(logits.AsSpan(i * vocab, vocab), chunk[i + 1]);
+                nll -= LogSoftmaxAt(logits.AsSpan((i - first) * vocab, vocab), chunk[i + 1]);
                 scored++;
             }
         }

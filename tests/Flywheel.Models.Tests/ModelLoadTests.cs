@@ -173,3 +173,22 @@ public sealed class RopeScalingConfigTests
         Assert.Contains(f, v => v is > 1f and < 8f); // the smoothed band exists
     }
 }
+
+public sealed class ModelSessionEvaluateTests
+{
+    [Fact]
+    public void Evaluate_rows_equal_prefill_logits_at_every_position_across_batches()
+    {
+        using var model = Model.Load(LlamaCppReference.ModelPath("tiny-llama-f16.gguf"));
+        int[] tokens = [1, 450, 7483, 310, 3444, 338, 29871, 13, 1576, 2];
+        var vocab = model.Config.VocabSize;
+        const int first = 4;
+        var logits = new float[(tokens.Length - first) * vocab];
+        model.CreateSession(new SessionOptions { BatchSize = 3 }).Evaluate(tokens, logits, firstLogitRow: first);
+        for (var i = first; i < tokens.Length; i++)
+        {
+            var expected = model.CreateSession().Prefill(tokens.AsSpan(0, i + 1)).ToArray();
+            Assert.Equal(expected, logits.AsSpan((i - first) * vocab, vocab).ToArray());
+        }
+    }
+}

@@ -11,14 +11,15 @@ internal static class Transformer
 {
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions startPosition.. of <paramref name="sequence"/>, appending to the
-    /// cache. Writes logits for the last token into <paramref name="logits"/> [n_vocab], or, when
-    /// <paramref name="allLogits"/>, for every token [n_tokens, n_vocab].
+    /// cache. Writes the logits after tokens firstLogit..n−1 into <paramref name="logits"/> [n − firstLogit, n_vocab];
+    /// firstLogit = n skips the output projection altogether.
     /// </summary>
     public static void Forward(IKernelSet k, ModelConfig c, TransformerWeights w, ForwardBuffers b, KeyValueCache cache,
-        int sequence, ReadOnlySpan<int> tokens, int startPosition, Span<float> logits, bool allLogits)
+        int sequence, ReadOnlySpan<int> tokens, int startPosition, Span<float> logits, int firstLogit)
     {
         var n = tokens.Length;
         if (n == 0) return;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)firstLogit, (uint)n, nameof(firstLogit));
         if (n > b.MaxTokens) throw new ArgumentException($"{n} tokens exceed the batch limit of {b.MaxTokens}");
         if (startPosition + n > cache.ContextLength)
         {
@@ -41,8 +42,9 @@ internal static class Transformer
         cache.SetLength(sequence, startPosition + n);
 
         // Only rows whose logits are wanted go through the output projection (llama.cpp's inp_out_ids).
-        var first = allLogits ? 0 : n - 1;
+        var first = firstLogit;
         var rows = n - first;
+        if (rows == 0) return;
         var normed = b.Normed.AsSpan(0, rows * e); // [rows, n_embd]
         k.RmsNorm(hidden[(first * e)..], w.OutputNorm, normed, e, c.RmsNormEpsilon);
         k.MatMul(w.Output, normed, logits[..(rows * c.VocabSize)], rows, b.MatMulScratch);
