@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Flywheel.Server.Telemetry;
+using OpenTelemetry.Metrics;
 
 namespace Flywheel.Server;
 
@@ -28,7 +30,10 @@ public static class FlywheelServer
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new ModelRegistry(options));
+        var models = new ModelRegistry(options);
+        builder.Services.AddSingleton(models);
+        builder.Services.AddSingleton(new ServingMetrics(models));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServingMetrics.MeterName).AddPrometheusExporter());
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(async context =>
@@ -42,6 +47,7 @@ public static class FlywheelServer
             : models.AllLoaded
                 ? Results.Json(new { status = "ok" })
                 : Results.Json(new { status = "loading" }, statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapPrometheusScrapingEndpoint("/metrics");
         ModelsEndpoints.Map(app);
         ChatEndpoints.Map(app);
         CompletionsEndpoints.Map(app);

@@ -10,13 +10,13 @@ public static class TokenCollector
 {
     public sealed record Collected(string Text, int CompletionTokens, FinishReason Finish, LogProbs? LogProbs);
 
-    public static async Task<Collected> CollectAsync(InferenceEngine engine, GenerationRequest request, bool logprobs, CancellationToken ct)
+    public static async Task<Collected> CollectAsync(IAsyncEnumerable<GeneratedToken> tokens, InferenceEngine engine, bool logprobs)
     {
         var text = new StringBuilder();
         var entries = logprobs ? new List<TokenLogProbEntry>() : null;
         var count = 0;
         var finish = FinishReason.Length;
-        await foreach (var token in engine.GenerateAsync(request, ct))
+        await foreach (var token in tokens)
         {
             text.Append(token.Text);
             if (token.Id >= 0 && token.Finish is not FinishReason.StopToken)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Flywheel.Engine;
 using Flywheel.Server.Hosting;
+using Flywheel.Server.Telemetry;
 using Flywheel.Tokenizers.ChatTemplates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ public static class ChatEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/chat/completions", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models)
+    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics)
     {
         return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
         {
@@ -38,10 +39,10 @@ public static class ChatEndpoints
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (parameters.Stream)
             {
-                await StreamAsync(http, engine, request, parameters, id, created, ct);
+                await StreamAsync(http, engine, metrics, request, parameters, id, created, ct);
                 return Results.Empty;
             }
-            var result = await TokenCollector.CollectAsync(engine, request, parameters.LogProbs, ct);
+            var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "chat", ct), engine, parameters.LogProbs);
             var choice = new ChatChoice(0, new ChatMessage("assistant", result.Text), null, GenerationParameters.FinishReasonText(result.Finish), result.LogProbs);
             return Results.Json(
                 new ChatCompletion(id, "chat.completion", created, engine.Model.Name, [choice],
@@ -50,13 +51,13 @@ public static class ChatEndpoints
         });
     }
 
-    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, GenerationRequest request, GenerationParameters parameters, string id, long created, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, ServingMetrics metrics, GenerationRequest request, GenerationParameters parameters, string id, long created, CancellationToken ct)
     {
         var sse = new ServerSentEvents(http.Response);
         var model = engine.Model.Name;
         var completionTokens = 0;
         var first = true;
-        await foreach (var token in engine.GenerateAsync(request, ct))
+        await foreach (var token in metrics.TrackAsync(engine, request, "chat", ct))
         {
             if (first)
             {

@@ -1,6 +1,7 @@
 using Flywheel.Engine;
 using Flywheel.Server.Endpoints.OpenAi.Chat;
 using Flywheel.Server.Hosting;
+using Flywheel.Server.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -12,7 +13,7 @@ public static class CompletionsEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/completions", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models)
+    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics)
     {
         return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
         {
@@ -34,7 +35,7 @@ public static class CompletionsEndpoints
             {
                 var sse = new ServerSentEvents(http.Response);
                 var count = 0;
-                await foreach (var token in engine.GenerateAsync(request, ct))
+                await foreach (var token in metrics.TrackAsync(engine, request, "completions", ct))
                 {
                     if (token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken) count++;
                     var finish = token.Finish is { } f ? GenerationParameters.FinishReasonText(f) : null;
@@ -50,7 +51,7 @@ public static class CompletionsEndpoints
                 await sse.SendDoneAsync(ct);
                 return Results.Empty;
             }
-            var result = await TokenCollector.CollectAsync(engine, request, parameters.LogProbs, ct);
+            var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "completions", ct), engine, parameters.LogProbs);
             var logprobs = result.LogProbs is { } lp ? new TextLogProbs(lp.Content.Select(e => e.Token).ToList(), lp.Content.Select(e => e.Logprob).ToList()) : null;
             return Results.Json(
                 new TextCompletion(id, "text_completion", created, model,
