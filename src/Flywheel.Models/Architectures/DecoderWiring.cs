@@ -96,8 +96,13 @@ internal static class DecoderWiring
     {
         var embedding = s.Require(TensorNames.TokenEmbedding);
         CheckShape(s, embedding, c.EmbeddingLength, c.VocabSize);
-        var output = s.Find(TensorNames.Output) ?? embedding;
-        CheckShape(s, output, c.EmbeddingLength, c.VocabSize);
+        if (!KernelSets.Reference.Supports(KernelOp.GetRows, embedding.Type))
+        {
+            throw new ModelFormatException(s.Path, null, $"tensor '{embedding.Name}' has type {GgmlTypeInfo.Name(embedding.Type)}, which Flywheel cannot read yet");
+        }
+        var output = s.Find(TensorNames.Output) is not null
+            ? Matrix(s, TensorNames.Output, c.EmbeddingLength, c.VocabSize)
+            : Matrix(s, TensorNames.TokenEmbedding, c.EmbeddingLength, c.VocabSize);
         return (embedding, Vector(s, TensorNames.OutputNorm, c.EmbeddingLength), output);
     }
 
