@@ -57,14 +57,16 @@ internal static class HubPuller
             {
                 var lastTenth = -1L;
                 var announced = false;
+                var resumeAnnounced = false;
                 var progress = new SyncProgress(p =>
                 {
-                    if (!announced)
+                    if (!announced || (p.Resumed && !resumeAnnounced))
                     {
+                        log.WriteLine(!p.Resumed ? $"{file.Path}: downloading {p.Total} bytes"
+                            : p.Downloaded == p.Total && !announced ? $"{file.Path}: already here"
+                            : $"{file.Path}: resuming at {p.Downloaded} of {p.Total} bytes");
                         announced = true;
-                        log.WriteLine(p.Resumed && p.Downloaded > 0
-                            ? $"{file.Path}: resuming at {p.Downloaded} of {p.Total} bytes"
-                            : $"{file.Path}: downloading {p.Total} bytes");
+                        resumeAnnounced |= p.Resumed;
                     }
                     var tenth = p.Total > 0 ? p.Downloaded * 10 / p.Total : -1;
                     if (tenth > lastTenth && tenth is > 0 and < 10) log.WriteLine($"{file.Path}: {tenth * 10}%");

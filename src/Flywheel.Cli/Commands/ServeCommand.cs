@@ -14,7 +14,7 @@ public static class ServeCommand
     {
         var model = new Option<string[]>("--model", "-m")
         {
-            Description = "A GGUF file or Hugging Face folder to serve, optionally named NAME=PATH. Repeatable; the first is the default.",
+            Description = "A GGUF file, Hugging Face folder, pulled model or hub id (ORG/REPO[:QUANT]) to serve, optionally named NAME=MODEL. Repeatable; the first is the default.",
         };
         var host = new Option<string>("--host") { Description = "Address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
@@ -57,13 +57,13 @@ public static class ServeCommand
         foreach (var value in values)
         {
             var eq = value.IndexOf('=');
-            var (name, path) = eq > 0 && !File.Exists(value) && !Directory.Exists(value)
+            var (name, spec) = eq > 0 && !File.Exists(value) && !Directory.Exists(value)
                 ? (value[..eq], value[(eq + 1)..])
-                : (Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(value)), value);
-            if (!File.Exists(path) && !Directory.Exists(path))
-            {
-                throw new CliUsageException($"model not found: {path}");
-            }
+                : (null, value);
+            // A hub id (ORG/REPO[:QUANT]) is served under that id unless named; a path under its file name.
+            var isHubId = !File.Exists(spec) && !Directory.Exists(spec) && Flywheel.Formats.HuggingFace.Hub.HubModelId.TryParse(spec, out _);
+            name ??= isHubId ? spec : Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(spec));
+            var path = ModelResolver.Resolve(spec);
             if (result.Any(kv => kv.Key == name)) throw new CliUsageException($"two models are named '{name}'; name them with NAME=PATH");
             result.Add(new(name, path));
         }
