@@ -9,11 +9,11 @@ namespace Flywheel.Cli;
 /// </summary>
 internal static class HubPuller
 {
-    public static string Pull(HubModelId id, string? endpoint, TextWriter log, bool progressOnStderr)
+    public static string Pull(HubModelId id, string? endpoint, TextWriter log, bool progressOnStderr, string? announce = null)
     {
         try
         {
-            return PullAsync(id, endpoint, log, progressOnStderr).GetAwaiter().GetResult();
+            return PullAsync(id, endpoint, log, progressOnStderr, announce).GetAwaiter().GetResult();
         }
         catch (HubException e)
         {
@@ -21,10 +21,11 @@ internal static class HubPuller
         }
     }
 
-    private static async Task<string> PullAsync(HubModelId id, string? endpoint, TextWriter log, bool progressOnStderr)
+    private static async Task<string> PullAsync(HubModelId id, string? endpoint, TextWriter log, bool progressOnStderr, string? announce)
     {
         using var hub = new HubClient(ModelResolver.Endpoint(endpoint), Environment.GetEnvironmentVariable(HubClient.TokenVariable));
         var files = HubFileSelector.Select(id.Repo, await hub.ListFilesAsync(id.Repo), id.Selector);
+        if (announce is not null) log.WriteLine(announce);
         var folder = ModelResolver.RepoFolder(id);
         var interactive = progressOnStderr ? !Console.IsErrorRedirected : !Console.IsOutputRedirected;
         if (interactive)

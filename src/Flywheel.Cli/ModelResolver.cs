@@ -29,9 +29,9 @@ internal static class ModelResolver
             throw new CliUsageException($"model not found: {model} (give a GGUF file, a Hugging Face folder, or a hub id ORG/REPO[:QUANT])");
         }
         if (FindPulled(id) is { } local) return local;
-        log ??= Console.Error;
-        log.WriteLine($"flywheel: {id} is not in {ModelsFolder}; pulling it from the hub");
-        return HubPuller.Pull(id, endpoint, log, progressOnStderr: true);
+        // The notice comes once the hub has answered, so a failed look-up stays a one-line error.
+        return HubPuller.Pull(id, endpoint, log ?? Console.Error, progressOnStderr: true,
+            announce: $"flywheel: {id} is not in {ModelsFolder}; pulling it from the hub");
     }
 
     /// <summary>The local path of a pulled model, or null when it is not there (or only partly there).</summary>
