@@ -121,5 +121,46 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
+    private readonly SemaphoreSlim _embedGate = new(1, 1);
+    private ModelSession? _embedSession;
+
+    /// <summary>Width of the vectors <see cref="EmbedAsync"/> returns (n_embd).</summary>
+    public int EmbeddingLength => Model.Model.Config.EmbeddingLength;
+
+    /// <summary>
+    /// Embeds each token list: the mean of the final-RMSNorm'ed hidden states, L2-normalised [n_embd] (see
+    /// <see cref="ModelSession.Embed"/>). Throws <see cref="ContextLengthExceededException"/> before any work when an input
+    /// is longer than the context. Embeddings run one at a time on a session of their own, beside generation.
+    /// </summary>
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<IReadOnlyList<int>> inputs, CancellationToken cancellationToken = default)
+    {
+        foreach (var tokens in inputs)
+        {
+            if (tokens.Count == 0) throw new ArgumentException("an input to embed is empty");
+            if (tokens.Count > ContextLength) throw new ContextLengthExceededException(tokens.Count, ContextLength, generating: false);
+        }
+        await _embedGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                _embedSession ??= Model.Model.CreateSession(new SessionOptions { ContextLength = ContextLength });
+                var results = new float[inputs.Count][];
+                for (var i = 0; i < inputs.Count; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var ids = inputs[i] as int[] ?? [.. inputs[i]];
+                    results[i] = new float[EmbeddingLength];
+                    _embedSession.Embed(ids, results[i]);
+                }
+                return results;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _embedGate.Release();
+        }
+    }
+
     public void Dispose() => Model.Dispose();
 }

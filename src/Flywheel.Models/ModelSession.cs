@@ -78,6 +78,50 @@ public sealed class ModelSession
         }
     }
 
+    /// <summary>
+    /// Writes the embedding of <paramref name="tokens"/> into <paramref name="output"/> [n_embd]: the forward pass
+    /// without the output projection, the mean over tokens of the final-RMSNorm'ed hidden states, L2-normalised.
+    /// Uses (and clears, before and after) this session's cache; allocates nothing beyond what the session holds.
+    /// Throws <see cref="InvalidOperationException"/> when the tokens exceed the context length.
+    /// </summary>
+    public void Embed(ReadOnlySpan<int> tokens, Span<float> output)
+    {
+        if (tokens.IsEmpty) throw new ArgumentException("no tokens to embed", nameof(tokens));
+        var e = _model.Config.EmbeddingLength;
+        if (output.Length != e) throw new ArgumentException($"output must hold n_embd = {e} floats", nameof(output));
+        if (tokens.Length > ContextLength)
+        {
+            throw new InvalidOperationException($"context is full: {tokens.Length} tokens exceed the context length {ContextLength}");
+        }
+        Reset();
+        output.Clear();
+        try
+        {
+            for (var start = 0; start < tokens.Length; start += BatchSize)
+            {
+                var chunk = tokens.Slice(start, Math.Min(BatchSize, tokens.Length - start));
+                Transformer.Forward(_model.Kernels, _model.Config, _model.Weights, _buffers, Cache, Sequence, chunk, Position, Span<float>.Empty,
+                    firstLogit: chunk.Length);
+                Transformer.AddNormedHidden(_model.Kernels, _model.Config, _model.Weights, _buffers, chunk.Length, output);
+            }
+        }
+        finally
+        {
+            Reset();
+        }
+        var sumSquares = 0.0;
+        for (var i = 0; i < e; i++)
+        {
+            output[i] /= tokens.Length;
+            sumSquares += (double)output[i] * output[i];
+        }
+        if (sumSquares > 0)
+        {
+            var scale = (float)(1 / Math.Sqrt(sumSquares));
+            for (var i = 0; i < e; i++) output[i] *= scale;
+        }
+    }
+
     /// <summary>Forgets every position.</summary>
     public void Reset() => Cache.Truncate(Sequence, 0);
 

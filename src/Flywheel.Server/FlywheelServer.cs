@@ -2,6 +2,7 @@ using Flywheel.Server.Auth;
 using Flywheel.Server.Endpoints.OpenAi;
 using Flywheel.Server.Endpoints.OpenAi.Chat;
 using Flywheel.Server.Endpoints.OpenAi.Completions;
+using Flywheel.Server.Endpoints.OpenAi.Embeddings;
 using Flywheel.Server.Endpoints.OpenAi.Models;
 using Flywheel.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -51,6 +52,7 @@ public static class FlywheelServer
         ModelsEndpoints.Map(app);
         ChatEndpoints.Map(app);
         CompletionsEndpoints.Map(app);
+        EmbeddingsEndpoints.Map(app);
         app.MapFallback((HttpContext context) => OpenAiError.NotFound($"no route {context.Request.Method} {context.Request.Path}"));
         return app;
     }

@@ -11,7 +11,7 @@ namespace Flywheel.Models.Layers;
 internal static class AttentionBlock
 {
     public static void Forward(IKernelSet k, ModelConfig c, AttentionWeights w, ForwardBuffers b, KeyValueCache cache,
-        int layer, int sequence, int tokens, int startPosition)
+        int layer, ReadOnlySpan<BatchSegment> segments, int tokens)
     {
         var e = c.EmbeddingLength;
         var hidden = b.Hidden.AsSpan(0, tokens * e);                   // [n_tokens, n_embd]
@@ -36,19 +36,27 @@ internal static class AttentionBlock
         k.Rope(q, tokens, c.HeadCount, c.HeadDim, positions, c.Rope);
         k.Rope(key, tokens, c.KvHeadCount, c.HeadDim, positions, c.Rope);
 
-        // Append this batch's keys and values to the cache, rounded to F16 as llama.cpp's ggml_cpy into an f16 cache.
-        var keys = cache.Keys(layer, sequence);
-        var values = cache.Values(layer, sequence);
-        var kvOffset = startPosition * c.KvWidth;
-        for (var i = 0; i < key.Length; i++)
-        {
-            keys[kvOffset + i] = Half16.FromFloat(key[i]);
-            values[kvOffset + i] = Half16.FromFloat(value[i]);
-        }
-        var visible = (startPosition + tokens) * c.KvWidth;
+        // Append each sequence's keys and values to its cache entries, rounded to F16 as llama.cpp's ggml_cpy into an
+        // f16 cache, then attend per sequence over what that sequence holds.
         var scale = 1f / MathF.Sqrt(c.HeadDim);
-        k.Attention(q, keys[..visible], values[..visible], attn, tokens, c.HeadCount, c.KvHeadCount, c.HeadDim, positions, scale,
-            b.AttentionScratch);
+        var kv = c.KvWidth;
+        foreach (var s in segments)
+        {
+            var keys = cache.Keys(layer, s.Sequence);
+            var values = cache.Values(layer, s.Sequence);
+            var kvOffset = s.StartPosition * kv;
+            var rowKeys = key.Slice(s.StartRow * kv, s.RowCount * kv);
+            var rowValues = value.Slice(s.StartRow * kv, s.RowCount * kv);
+            for (var i = 0; i < rowKeys.Length; i++)
+            {
+                keys[kvOffset + i] = Half16.FromFloat(rowKeys[i]);
+                values[kvOffset + i] = Half16.FromFloat(rowValues[i]);
+            }
+            var visible = (s.StartPosition + s.RowCount) * kv;
+            var qw = c.QueryWidth;
+            k.Attention(q.Slice(s.StartRow * qw, s.RowCount * qw), keys[..visible], values[..visible], attn.Slice(s.StartRow * qw, s.RowCount * qw),
+                s.RowCount, c.HeadCount, c.KvHeadCount, c.HeadDim, positions.Slice(s.StartRow, s.RowCount), scale, b.AttentionScratch);
+        }
         k.MatMul(w.Output, attn, projected, tokens, scratch);
         for (var i = 0; i < hidden.Length; i++) hidden[i] += projected[i];
     }

@@ -67,6 +67,14 @@ public sealed class ServingMetrics : IDisposable
         }
     }
 
+    /// <summary>Counts one finished embeddings request and its input tokens.</summary>
+    public void RecordEmbeddings(InferenceEngine engine, int inputTokens)
+    {
+        var model = new KeyValuePair<string, object?>("model", engine.Model.Name);
+        _promptTokens.Add(inputTokens, model);
+        _requests.Add(1, model, new("endpoint", "embeddings"), new("outcome", "ok"));
+    }
+
     private static IEnumerable<Measurement<T>> Each<T>(ModelRegistry models, Func<InferenceEngine, T> read) where T : struct
     {
         foreach (var name in models.Names)

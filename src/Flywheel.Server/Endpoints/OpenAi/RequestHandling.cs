@@ -13,7 +13,7 @@ public static class RequestHandling
 {
     public delegate Task<IResult> Handler(RequestFields fields, InferenceEngine engine, CancellationToken cancellationToken);
 
-    public static async Task<IResult> RunAsync(HttpContext http, ModelRegistry models, Handler handler)
+    public static async Task<IResult> RunAsync(HttpContext http, ModelRegistry models, Handler handler, string contextParam = "messages")
     {
         var ct = http.RequestAborted;
         try
@@ -37,7 +37,7 @@ public static class RequestHandling
         }
         catch (ContextLengthExceededException e)
         {
-            return OpenAiError.BadRequest(e.Message, "messages", "context_length_exceeded");
+            return OpenAiError.BadRequest(e.Message, contextParam, "context_length_exceeded");
         }
         catch (QueueFullException e)
         {
