@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Flywheel.Engine.Sampling;
 using Flywheel.Engine.Scheduling;
 using Flywheel.Models;
@@ -8,34 +7,42 @@ using Flywheel.Tokenizers;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// Runs generation requests for one <see cref="LoadedModel"/> over a <see cref="SessionPool"/>. Each request runs on
-/// a worker thread and streams its tokens back through a bounded channel; cancelling the caller's token (a client
-/// that disconnects) stops the generation at the next token and frees its session and KV cache.
-/// Thread-safe: many requests may be in flight, up to the pool size, with more waiting in line.
+/// Runs generation requests for one <see cref="LoadedModel"/> with continuous batching (<see cref="BatchScheduler"/>):
+/// up to <c>parallel</c> sequences decode together in one forward pass per step, new requests join the running batch
+/// at the next step, and each streams its tokens back through its own channel. Cancelling the caller's token (a
+/// client that disconnects) drops the sequence at the next step and frees its KV cache.
+/// Thread-safe: many requests may be in flight, up to <c>parallel</c> in the batch, with more waiting in line.
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
-    private readonly SessionPool _pool;
+    private readonly BatchScheduler _scheduler;
 
-    public InferenceEngine(LoadedModel model, int parallel = 1, int queueLimit = 64, int? contextLength = null)
+    /// <param name="cacheTokens">KV-cache positions all running sequences may hold together; null means
+    /// parallel × context length (every sequence can reach the full context without preemption).</param>
+    public InferenceEngine(LoadedModel model, int parallel = 1, int queueLimit = 64, int? contextLength = null, int? cacheTokens = null)
     {
         Model = model;
-        _pool = new SessionPool(model.Model, parallel, queueLimit, new SessionOptions { ContextLength = contextLength });
+        var ctx = contextLength ?? Math.Min(model.Model.Config.TrainedContextLength, Models.Model.DefaultMaxContextLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ctx, 1, nameof(contextLength));
+        _scheduler = new BatchScheduler(model.Model, model.Tokenizer, parallel, ctx, queueLimit, cacheTokens);
     }
 
     public LoadedModel Model { get; }
-    public int ContextLength => _pool.ContextLength;
-    public int Parallel => _pool.Size;
-    public int Waiting => _pool.Waiting;
-    public int Busy => _pool.Busy;
 
-    /// <summary>KV-cache positions held by running requests, across all sessions.</summary>
-    public long CachedTokens => Interlocked.Read(ref _cachedTokens);
+    /// <summary>Most positions one sequence may hold.</summary>
+    public int ContextLength => _scheduler.ContextLength;
+    public int Parallel => _scheduler.MaxSequences;
+    public int Waiting => _scheduler.Waiting;
+    public int Busy => _scheduler.Running;
 
-    /// <summary>KV-cache positions the pool holds in all (sessions × context length).</summary>
-    public long CacheCapacity => (long)_pool.Size * _pool.ContextLength;
+    /// <summary>The scheduler, for its counters (steps, rows per step, preemptions).</summary>
+    public BatchScheduler Scheduler => _scheduler;
 
-    private long _cachedTokens;
+    /// <summary>KV-cache positions held by running requests.</summary>
+    public long CachedTokens => _scheduler.CachedTokens;
+
+    /// <summary>KV-cache positions the running requests may hold in all.</summary>
+    public long CacheCapacity => _scheduler.CacheCapacity;
 
     /// <summary>
     /// Streams the tokens of one generation. Throws <see cref="ContextLengthExceededException"/> before any work
@@ -45,38 +52,19 @@ public sealed class InferenceEngine : IDisposable
     {
         if (request.PromptIds.Count == 0) throw new ArgumentException("the prompt is empty");
         if (request.PromptIds.Count >= ContextLength) throw new ContextLengthExceededException(request.PromptIds.Count, ContextLength);
-        var session = await _pool.RentAsync(cancellationToken).ConfigureAwait(false);
-        var held = 0L;
-        var channel = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var worker = Task.Factory.StartNew(
-            () => Run(session, request, channel.Writer, stop.Token),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+        cancellationToken.ThrowIfCancellationRequested();
+        var sequence = _scheduler.Enqueue(request);
         try
         {
-            await foreach (var token in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var token in sequence.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                var now = session.Position;
-                Interlocked.Add(ref _cachedTokens, now - held);
-                held = now;
                 yield return token;
             }
         }
         finally
         {
-            // Also reached when the consumer stops early: stop the worker, wait for it, then free the session.
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await worker.ConfigureAwait(false);
-            }
-            finally
-            {
-                Interlocked.Add(ref _cachedTokens, -held);
-                _pool.Return(session);
-            }
+            // Also reached when the consumer stops early: the sequence leaves the batch and its cache is free on return.
+            await _scheduler.Leave(sequence).ConfigureAwait(false);
         }
     }
 
@@ -93,32 +81,6 @@ public sealed class InferenceEngine : IDisposable
             if (token.Finish is { } f) finish = f;
         }
         return new GenerationResult(ids, text.ToString(), finish);
-    }
-
-    private void Run(ModelSession session, GenerationRequest request, ChannelWriter<GeneratedToken> writer, CancellationToken stop)
-    {
-        try
-        {
-            var sampler = new Sampler(Model.Model.Config.VocabSize, request.Sampling);
-            var decoder = new StreamingDecoder(Model.Tokenizer);
-            var loop = new GenerationLoop(session, sampler, decoder.Append);
-            foreach (var token in loop.Stream(request.PromptIds, request.Stopping))
-            {
-                if (stop.IsCancellationRequested) break;
-                // Blocking write: the worker is a dedicated thread, and back-pressure from a slow reader is wanted.
-                if (!writer.WaitToWriteAsync(stop).AsTask().GetAwaiter().GetResult()) break;
-                writer.TryWrite(token);
-            }
-            writer.TryComplete();
-        }
-        catch (OperationCanceledException)
-        {
-            writer.TryComplete();
-        }
-        catch (Exception e)
-        {
-            writer.TryComplete(e);
-        }
     }
 
     private readonly SemaphoreSlim _embedGate = new(1, 1);
@@ -162,5 +124,9 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        _scheduler.Dispose();
+        Model.Dispose();
+    }
 }

@@ -8,11 +8,17 @@ public sealed record ServerOptions
     public string Host { get; init; } = "127.0.0.1";
     public int Port { get; init; } = 8080;
 
-    /// <summary>Sequences generated at once per model, each with its own KV cache.</summary>
+    /// <summary>Sequences decoded together per model (continuous batching: one forward pass per step for all of them).</summary>
     public int Parallel { get; init; } = 1;
 
     /// <summary>KV cache positions per sequence; null means min(trained context, 4096).</summary>
     public int? ContextLength { get; init; }
+
+    /// <summary>
+    /// KV-cache positions all running sequences of a model may hold together; null means Parallel × ContextLength.
+    /// Below that, the scheduler preempts (and later recomputes) the latest sequence when the cache is full.
+    /// </summary>
+    public int? CacheTokens { get; init; }
 
     /// <summary>Requests that may wait for a free sequence before new ones get HTTP 429.</summary>
     public int QueueLimit { get; init; } = 64;

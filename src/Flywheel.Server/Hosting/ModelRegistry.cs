@@ -15,7 +15,7 @@ public sealed class ModelRegistry : IDisposable
         foreach (var (name, path) in options.Models)
         {
             _engines[name] = Task.Run(() =>
-                new InferenceEngine(LoadedModel.Load(name, path), options.Parallel, options.QueueLimit, options.ContextLength));
+                new InferenceEngine(LoadedModel.Load(name, path), options.Parallel, options.QueueLimit, options.ContextLength, options.CacheTokens));
         }
         DefaultName = options.Models[0].Key;
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

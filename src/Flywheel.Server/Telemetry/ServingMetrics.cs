@@ -29,8 +29,8 @@ public sealed class ServingMetrics : IDisposable
         _completionTokens = _meter.CreateCounter<long>("flywheel.tokens.completion", "{token}", "Tokens generated.");
         _timeToFirstToken = _meter.CreateHistogram<double>("flywheel.time_to_first_token", "s", "From the start of generation to the first token.");
         _interTokenLatency = _meter.CreateHistogram<double>("flywheel.inter_token_latency", "s", "Time between consecutive generated tokens.");
-        _meter.CreateObservableGauge("flywheel.queue.depth", () => Each(models, e => e.Waiting), "{request}", "Requests waiting for a free sequence.");
-        _meter.CreateObservableGauge("flywheel.sequences.running", () => Each(models, e => e.Busy), "{sequence}", "Sequences generating now.");
+        _meter.CreateObservableGauge("flywheel.queue.depth", () => Each(models, e => e.Waiting), "{request}", "Requests waiting to join the running batch (new or preempted).");
+        _meter.CreateObservableGauge("flywheel.sequences.running", () => Each(models, e => e.Busy), "{sequence}", "Sequences in the running batch now.");
         _meter.CreateObservableGauge("flywheel.kv_cache.usage", () => Each(models, e => e.CacheCapacity == 0 ? 0 : (double)e.CachedTokens / e.CacheCapacity),
             "1", "Fraction of KV-cache positions held by running requests.");
     }

@@ -45,7 +45,7 @@ public static class RequestHandling
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // The client went away; generation has stopped and its session is back in the pool.
+            // The client went away; its sequence has left the batch and its KV cache is free.
             return Results.Empty;
         }
     }

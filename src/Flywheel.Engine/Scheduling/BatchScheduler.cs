@@ -1,0 +1,340 @@
+using System.Runtime.InteropServices;
+using Flywheel.Engine.Sampling;
+using Flywheel.Models;
+using Flywheel.Models.Layers;
+using Flywheel.Tokenizers;
+
+namespace Flywheel.Engine.Scheduling;
+
+/// <summary>
+/// Continuous batching. One dedicated loop thread owns the <see cref="BatchSession"/>; every step it drops cancelled
+/// sequences, admits waiting ones into free KV-cache slots, and runs ONE forward pass holding a decode row for every
+/// sequence that is generating plus prompt chunks (at most <see cref="ChunkTokens"/> per sequence) of those still
+/// prefilling, so a long prompt never stalls the decoders. Each sequence then samples from its own logits with its own
+/// sampler and stop handling. When the KV budget (<see cref="CacheCapacity"/> positions) cannot hold the next step,
+/// the latest-admitted sequence is preempted: its cache is dropped and it goes back to the front of the line, to be
+/// re-prefilled from its tokens (prompt and generated so far) later. Thread-safe: <see cref="Enqueue"/> and
+/// <see cref="Leave"/> may be called from any thread.
+/// </summary>
+public sealed class BatchScheduler : IDisposable
+{
+    /// <summary>Most prompt tokens one sequence feeds per step (chunked prefill).</summary>
+    public const int ChunkTokens = 128;
+
+    private readonly BatchSession _batch;
+    private readonly ITokenizer _tokenizer;
+    private readonly Lock _gate = new();
+    private readonly LinkedList<ScheduledSequence> _waiting = new();       // guarded by _gate
+    private readonly List<ScheduledSequence> _running = [];               // loop thread only
+    private readonly Stack<int> _freeSlots = new();                        // loop thread only
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread _loop;
+    private readonly int[] _stepTokens;                                    // [max_tokens]
+    private readonly BatchSegment[] _segments;                             // [max_seq]
+    private readonly ScheduledSequence[] _stepSequences;                   // [max_seq]
+    private long _arrivals;
+    private long _cachedTokens;
+    private int _runningCount;
+    private volatile bool _stopping;
+
+    public BatchScheduler(Model model, ITokenizer tokenizer, int maxSequences, int contextLength, int queueLimit, int? cacheCapacity = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(queueLimit);
+        _tokenizer = tokenizer;
+        var capacity = cacheCapacity ?? (long)maxSequences * contextLength;
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2, nameof(cacheCapacity));
+        CacheCapacity = Math.Min(capacity, (long)maxSequences * contextLength);
+        // A sequence can never hold more than its slot or the whole budget.
+        ContextLength = (int)Math.Min(contextLength, CacheCapacity);
+        QueueLimit = queueLimit;
+        _batch = new BatchSession(model, maxSequences, contextLength, ChunkTokens + maxSequences);
+        for (var s = maxSequences - 1; s >= 0; s--) _freeSlots.Push(s);
+        _stepTokens = new int[_batch.MaxTokens];
+        _segments = new BatchSegment[maxSequences];
+        _stepSequences = new ScheduledSequence[maxSequences];
+        _loop = new Thread(Loop) { IsBackground = true, Name = "flywheel-batch" };
+        _loop.Start();
+    }
+
+    public int MaxSequences => _batch.MaxSequences;
+    public int QueueLimit { get; }
+
+    /// <summary>Most positions one sequence may hold: min(slot context, <see cref="CacheCapacity"/>).</summary>
+    public int ContextLength { get; }
+
+    /// <summary>KV-cache positions all sequences together may hold.</summary>
+    public long CacheCapacity { get; }
+
+    /// <summary>KV-cache positions held now.</summary>
+    public long CachedTokens => Interlocked.Read(ref _cachedTokens);
+
+    /// <summary>Sequences in the running batch now.</summary>
+    public int Running => Volatile.Read(ref _runningCount);
+
+    /// <summary>Requests waiting for admission (new or preempted).</summary>
+    public int Waiting
+    {
+        get { lock (_gate) return _waiting.Count; }
+    }
+
+    /// <summary>Forward passes run so far, and rows they held (for tests and metrics).</summary>
+    public long Steps { get; private set; }
+    public long StepRows { get; private set; }
+    public long Preemptions { get; private set; }
+
+    /// <summary>Queues a request; throws <see cref="QueueFullException"/> when the line is full.</summary>
+    public ScheduledSequence Enqueue(GenerationRequest request)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var sequence = new ScheduledSequence(request, new Sampler(_batch.VocabSize, request.Sampling), new StreamingDecoder(_tokenizer),
+            Interlocked.Increment(ref _arrivals));
+        lock (_gate)
+        {
+            // Sequences that will get a free slot at the next step are not waiting in line.
+            if (_waiting.Count >= QueueLimit + Math.Max(0, MaxSequences - Running)) throw new QueueFullException(QueueLimit);
+            _waiting.AddLast(sequence);
+        }
+        _wake.Release();
+        return sequence;
+    }
+
+    /// <summary>Drops the sequence at the next step (or at once if it already finished); await the task for its cache to be free.</summary>
+    public Task Leave(ScheduledSequence sequence)
+    {
+        sequence.Cancel();
+        _wake.Release();
+        return sequence.Left.Task;
+    }
+
+    private void Loop()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                if (!Step()) _wake.Wait();
+            }
+            catch (Exception e)
+            {
+                // A failed pass (a bug, not bad input: requests are validated before they queue) fails every sequence in it
+                // rather than the loop; the cache of each is dropped.
+                foreach (var s in _running.ToList()) Finish(s, e);
+            }
+        }
+        foreach (var s in _running.ToList()) Finish(s, new ObjectDisposedException(nameof(BatchScheduler)));
+        lock (_gate)
+        {
+            foreach (var s in _waiting) Finished(s, new ObjectDisposedException(nameof(BatchScheduler)));
+            _waiting.Clear();
+        }
+    }
+
+    /// <summary>Runs one step; false when there was nothing to do.</summary>
+    private bool Step()
+    {
+        for (var i = _running.Count - 1; i >= 0; i--)
+        {
+            if (_running[i].Cancelled) Finish(_running[i], null);
+        }
+        Admit();
+        if (_running.Count == 0) return false;
+
+        var rows = Plan(out var segmentCount);
+        while (rows == 0)
+        {
+            // Every running sequence is stuck on a full cache: make room by sending the latest back to the line.
+            if (_running.Count <= 1) return _running.Count == 1 ? throw new InvalidOperationException("a lone sequence does not fit the KV budget") : true;
+            Preempt(_running[^1]);
+            rows = Plan(out segmentCount);
+        }
+        var segments = _segments.AsSpan(0, segmentCount);
+        var logits = _batch.Forward(_stepTokens.AsSpan(0, rows), segments);
+        Steps++;
+        StepRows += rows;
+        var vocab = _batch.VocabSize;
+        var logitRow = 0;
+        for (var i = 0; i < segmentCount; i++)
+        {
+            var s = _stepSequences[i];
+            var segment = segments[i];
+            s.Cached += segment.RowCount;
+            Interlocked.Add(ref _cachedTokens, segment.RowCount);
+            if (segment.LogitRows == 0) continue;
+            var row = logits.Slice(logitRow * vocab, vocab);
+            logitRow++;
+            try
+            {
+                if (Advance(s, row)) Finish(s, null);
+            }
+            catch (Exception e)
+            {
+                Finish(s, e);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Moves waiting sequences into free slots, oldest (and preempted) first.</summary>
+    private void Admit()
+    {
+        lock (_gate)
+        {
+            for (var node = _waiting.First; node is not null;)
+            {
+                var next = node.Next;
+                if (node.Value.Cancelled)
+                {
+                    _waiting.Remove(node);
+                    Finished(node.Value, null);
+                }
+                node = next;
+            }
+            while (_freeSlots.Count > 0 && _waiting.First is { } first)
+            {
+                _waiting.RemoveFirst();
+                var s = first.Value;
+                s.Slot = _freeSlots.Pop();
+                s.Cached = 0;
+                _running.Add(s);
+            }
+        }
+        Volatile.Write(ref _runningCount, _running.Count);
+    }
+
+    /// <summary>
+    /// Lays out this step's rows: first one decode row per generating sequence (oldest first), then prompt chunks,
+    /// within the pass's row limit and the KV budget. When the budget cannot hold a decode row for every generating
+    /// sequence, the latest-admitted sequences are preempted until it can.
+    /// </summary>
+    private int Plan(out int segmentCount)
+    {
+        _running.Sort(static (a, b) => a.Arrival.CompareTo(b.Arrival));
+        segmentCount = 0;
+        var free = CacheCapacity - CachedTokens;
+        var decoders = 0;
+        foreach (var s in _running)
+        {
+            if (s.Tokens.Count - s.Cached == 1) decoders++;
+        }
+        while (free < decoders && _running.Count > 0)
+        {
+            var victim = _running[^1]; // sorted: the latest admitted
+            if (victim.Tokens.Count - victim.Cached == 1) decoders--;
+            free += victim.Cached;
+            Preempt(victim);
+        }
+        var rows = 0;
+        foreach (var s in _running)
+        {
+            if (s.Tokens.Count - s.Cached != 1) continue;
+            AddSegment(s, 1, ref rows, ref segmentCount);
+            free--;
+        }
+        // Prefills (new, or recomputed after preemption): chunks within what is left of the pass and the budget.
+        foreach (var s in _running)
+        {
+            var pending = s.Tokens.Count - s.Cached;
+            if (pending <= 1) continue;
+            var n = (int)Math.Min(Math.Min(pending, ChunkTokens), Math.Min(_batch.MaxTokens - rows, free));
+            if (n <= 0) continue;
+            AddSegment(s, n, ref rows, ref segmentCount);
+            free -= n;
+        }
+        return rows;
+    }
+
+    private void AddSegment(ScheduledSequence s, int n, ref int rows, ref int segmentCount)
+    {
+        CollectionsMarshal.AsSpan(s.Tokens).Slice(s.Cached, n).CopyTo(_stepTokens.AsSpan(rows));
+        var last = s.Cached + n == s.Tokens.Count;
+        _segments[segmentCount] = new BatchSegment(s.Slot, rows, n, s.Cached, last ? n - 1 : n);
+        _stepSequences[segmentCount] = s;
+        segmentCount++;
+        rows += n;
+    }
+
+    /// <summary>Drops a running sequence's cache and puts it at the front of the line to be recomputed later.</summary>
+    private void Preempt(ScheduledSequence s)
+    {
+        Release(s);
+        s.Preemptions++;
+        Preemptions++;
+        lock (_gate) _waiting.AddFirst(s);
+    }
+
+    /// <summary>Samples the next token from <paramref name="logits"/> and streams it; true when the sequence is done.</summary>
+    private bool Advance(ScheduledSequence s, ReadOnlySpan<float> logits)
+    {
+        var options = s.Request.Stopping;
+        var output = s.Output.Writer;
+        if (s.Produced >= options.MaxTokens)
+        {
+            output.TryWrite(new GeneratedToken(-1, s.Stops.Flush(), 0, FinishReason.Length));
+            return true;
+        }
+        var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
+        var logProb = s.Sampler.LastLogProb;
+        if (options.StopTokenIds.Contains(id))
+        {
+            output.TryWrite(new GeneratedToken(id, s.Stops.Flush(), logProb, FinishReason.StopToken));
+            return true;
+        }
+        s.Tokens.Add(id);
+        s.Produced++;
+        var text = s.Stops.Append(s.Decoder.Append(id), out var stopped);
+        if (stopped)
+        {
+            output.TryWrite(new GeneratedToken(id, text, logProb, FinishReason.StopString));
+            return true;
+        }
+        if (s.Cached >= ContextLength)
+        {
+            output.TryWrite(new GeneratedToken(id, text + s.Stops.Flush(), logProb, FinishReason.ContextFull));
+            return true;
+        }
+        output.TryWrite(new GeneratedToken(id, text, logProb, null));
+        if (s.Produced >= options.MaxTokens)
+        {
+            // The limit is known now; no need to evaluate the last token only to stop after it.
+            output.TryWrite(new GeneratedToken(-1, s.Stops.Flush(), 0, FinishReason.Length));
+            return true;
+        }
+        return false;
+    }
+
+    private void Release(ScheduledSequence s)
+    {
+        _running.Remove(s);
+        Volatile.Write(ref _runningCount, _running.Count);
+        if (s.Slot >= 0)
+        {
+            _batch.Free(s.Slot);
+            _freeSlots.Push(s.Slot);
+            s.Slot = -1;
+        }
+        Interlocked.Add(ref _cachedTokens, -s.Cached);
+        s.Cached = 0;
+    }
+
+    private void Finish(ScheduledSequence s, Exception? error)
+    {
+        Release(s);
+        Finished(s, error);
+    }
+
+    private static void Finished(ScheduledSequence s, Exception? error)
+    {
+        s.Output.Writer.TryComplete(error);
+        s.Left.TrySetResult();
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _wake.Release();
+        _loop.Join();
+        _wake.Dispose();
+    }
+}
