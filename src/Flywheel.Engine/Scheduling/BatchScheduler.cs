@@ -114,6 +114,9 @@ public sealed class BatchScheduler : IDisposable
             try
             {
                 if (!Step()) _wake.Wait();
+                // Let the threads that stream tokens out run between passes: on a machine with few cores the kernel
+                // workers and this loop would otherwise keep them waiting, and tokens would reach clients in bursts.
+                else Thread.Yield();
             }
             catch (Exception e)
             {

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Bounded loopback load against a running `flywheel serve`: for each concurrency level, that many streaming clients
+each send REQUESTS completions back to back; reports aggregate generated tok/s, p50/p95 time to first token and
+inter-token latency, and the batching gain (aggregate tok/s at 8 clients / at 1). Standard library only.
+
+usage: serve_load.py [--url http://127.0.0.1:8080] [--levels 1,4,8,16] [--requests 4] [--max-tokens 64]
+"""
+import argparse, json, socket, threading, time, urllib.parse
+
+PROMPTS = ["Once upon a time", "The little dog", "Lily and Tom went to the park", "One day, a big bird",
+           "Tim had a red ball. He", "The sun was hot and", "Mom said", "There was a cat who liked to"]
+
+
+def one_request(url, prompt, max_tokens):
+    """Streams one completion over a raw socket (so each event is timed when its bytes arrive, not when a buffered
+    reader gets round to it); returns (ttft seconds, [inter-token gaps], tokens)."""
+    u = urllib.parse.urlparse(url)
+    body = json.dumps({"prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True}).encode()
+    head = (f"POST /v1/completions HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    start = time.perf_counter()
+    sock = socket.create_connection((u.hostname, u.port), timeout=600)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(head + body)
+    stamps, raw, body, status, headers_done = [], b"", b"", None, False
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            break
+        now = time.perf_counter()
+        raw += data
+        if not headers_done:
+            if b"\r\n\r\n" not in raw:
+                continue
+            head_bytes, raw = raw.split(b"\r\n\r\n", 1)
+            status = int(head_bytes.split(b" ", 2)[1])
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}")
+            headers_done = True
+        # Undo the chunked transfer encoding: <hex size>\r\n<payload>\r\n ...
+        while b"\r\n" in raw:
+            size_line, rest = raw.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            if len(rest) < size + 2:
+                break
+            body += rest[:size]
+            raw = rest[size + 2:]
+        # Count the SSE events that arrived in this read.
+        while b"\n\n" in body:
+            event, body = body.split(b"\n\n", 1)
+            if not event.startswith(b"data: ") or event.startswith(b"data: [DONE]"):
+                continue
+            choice = json.loads(event[6:])["choices"]
+            if choice and choice[0].get("text"):
+                stamps.append(now)
+    sock.close()
+    if not stamps:
+        return None, [], 0
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    return stamps[0] - start, gaps, len(stamps)
+
+
+def pct(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def level(url, clients, requests, max_tokens):
+    ttfts, gaps, tokens, errors = [], [], [0], []
+    lock = threading.Lock()
+
+    def client(i):
+        for r in range(requests):
+            try:
+                t, g, n = one_request(url, PROMPTS[(i + r) % len(PROMPTS)], max_tokens)
+            except Exception as e:  # noqa: BLE001 - reported below
+                with lock:
+                    errors.append(str(e))
+                continue
+            with lock:
+                if t is not None:
+                    ttfts.append(t)
+                gaps.extend(g)
+                tokens[0] += n
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    return {"clients": clients, "tokens": tokens[0], "wall_s": wall, "tok_s": tokens[0] / wall,
+            "ttft_p50_ms": 1000 * pct(ttfts, 50), "ttft_p95_ms": 1000 * pct(ttfts, 95),
+            "itl_p50_ms": 1000 * pct(gaps, 50), "itl_p95_ms": 1000 * pct(gaps, 95), "errors": len(errors),
+            "first_error": errors[0] if errors else None}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="http://127.0.0.1:8080")
+    ap.add_argument("--levels", default="1,4,8,16")
+    ap.add_argument("--requests", type=int, default=4, help="requests per client, back to back")
+    ap.add_argument("--max-tokens", type=int, default=64)
+    args = ap.parse_args()
+    one_request(args.url, PROMPTS[0], 8)  # warm-up
+    results = [level(args.url, int(c), args.requests, args.max_tokens) for c in args.levels.split(",")]
+    print(f"{'clients':>7} {'tokens':>7} {'wall s':>7} {'tok/s':>8} {'TTFT p50':>9} {'TTFT p95':>9} {'ITL p50':>8} {'ITL p95':>8} {'errors':>6}")
+    for r in results:
+        print(f"{r['clients']:>7} {r['tokens']:>7} {r['wall_s']:>7.2f} {r['tok_s']:>8.1f} {r['ttft_p50_ms']:>7.1f}ms {r['ttft_p95_ms']:>7.1f}ms "
+              f"{r['itl_p50_ms']:>6.2f}ms {r['itl_p95_ms']:>6.2f}ms {r['errors']:>6}")
+    for r in results:
+        if r["first_error"]:
+            print(f"  {r['clients']} clients, first error: {r['first_error']}")
+    by = {r["clients"]: r for r in results}
+    if 1 in by and 8 in by:
+        print(f"batching gain (aggregate tok/s at 8 clients / at 1): {by[8]['tok_s'] / by[1]['tok_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
