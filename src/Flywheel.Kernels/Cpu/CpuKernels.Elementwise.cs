@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Flywheel.Kernels.Cpu;
+
+public sealed unsafe partial class CpuKernels
+{
+    /// <summary>
+    /// As the reference (ggml_compute_forward_rms_norm_f32): float squares summed in double, here in four double
+    /// lanes per accumulator instead of one chain, so the mean may differ from the reference's in its last double
+    /// bits (and, rarely, in the float it narrows to).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void RmsNorm(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, Span<float> output, int width, float epsilon)
+    {
+        if (weight.Length != width) throw new ArgumentException($"norm weight has {weight.Length} values, rows have {width}");
+        var rows = input.Length / width;
+        fixed (float* xs = input)
+        fixed (float* ws = weight)
+        fixed (float* ys = output)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                var x = xs + (long)r * width;
+                var y = ys + (long)r * width;
+                var acc0 = Vector256<double>.Zero;
+                var acc1 = Vector256<double>.Zero;
+                var i = 0;
+                for (; i + 8 <= width; i += 8)
+                {
+                    var v = Vector256.Load(x + i);
+                    var (lo, hi) = Vector256.Widen(v * v);
+                    acc0 += lo;
+                    acc1 += hi;
+                }
+                var sum = Vector256.Sum(acc0 + acc1);
+                for (; i < width; i++) sum += x[i] * x[i];
+                var mean = (float)(sum / width);
+                var scale = 1f / MathF.Sqrt(mean + epsilon);
+                var vs = Vector256.Create(scale);
+                i = 0;
+                for (; i + 8 <= width; i += 8) (Vector256.Load(x + i) * vs * Vector256.Load(ws + i)).Store(y + i);
+                for (; i < width; i++) y[i] = x[i] * scale * ws[i];
+            }
+        }
+    }
+
+    /// <summary>silu(gate)·up with a vectorized exp (within a few ulp of MathF.Exp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
+    {
+        var n = output.Length;
+        if (gate.Length < n || up.Length < n) throw new ArgumentException("swiglu inputs are shorter than the output");
+        fixed (float* g = gate)
+        fixed (float* u = up)
+        fixed (float* y = output)
+        {
+            var one = Vector256.Create(1f);
+            var i = 0;
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.Load(g + i);
+                (v / (one + Vector256.Exp(-v)) * Vector256.Load(u + i)).Store(y + i);
+            }
+            for (; i < n; i++) y[i] = g[i] / (1f + MathF.Exp(-g[i])) * u[i];
+        }
+    }
+
+    /// <summary>ggml_vec_soft_max_f32 as the reference: exp(x − max), sum in double, scale by the float reciprocal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Softmax(Span<float> values)
+    {
+        var n = values.Length;
+        if (n == 0) return;
+        fixed (float* x = values)
+        {
+            var i = 0;
+            var max = float.NegativeInfinity;
+            if (n >= 8)
+            {
+                var vmax = Vector256.Create(float.NegativeInfinity);
+                for (; i + 8 <= n; i += 8) vmax = Vector256.Max(vmax, Vector256.Load(x + i));
+                for (var l = 0; l < 8; l++) max = MathF.Max(max, vmax.GetElement(l));
+            }
+            for (; i < n; i++) max = MathF.Max(max, x[i]);
+            var vm = Vector256.Create(max);
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            i = 0;
+            for (; i + 8 <= n; i += 8)
+            {
+                var e = Vector256.Exp(Vector256.Load(x + i) - vm);
+                e.Store(x + i);
+                var (lo, hi) = Vector256.Widen(e);
+                acc0 += lo;
+                acc1 += hi;
+            }
+            var sum = Vector256.Sum(acc0 + acc1);
+            for (; i < n; i++)
+            {
+                var e = MathF.Exp(x[i] - max);
+                x[i] = e;
+                sum += e;
+            }
+            var inv = (float)(1.0 / sum);
+            var vi = Vector256.Create(inv);
+            i = 0;
+            for (; i + 8 <= n; i += 8) (Vector256.Load(x + i) * vi).Store(x + i);
+            for (; i < n; i++) x[i] *= inv;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Flywheel.Kernels.Reference;
+using Flywheel.Tensors;
+
+namespace Flywheel.Kernels.Cpu;
+
+/// <summary>
+/// The x86 SIMD kernel set (AVX2 + FMA). Quantized matmuls quantize each activation row once, exactly as the
+/// reference does, then take exact int8 block dot products (<see cref="SimdVecDot"/>) and combine the blocks in the
+/// reference's float order, so Q8_0/Q4_0/Q4_K/Q5_K/Q6_K results are bit-identical to <see cref="ReferenceKernels"/>.
+/// Other weight types take the reference dot product on the same thread pool. RmsNorm, SwiGlu and softmax are
+/// vectorized (named tolerances in the parity tests); RoPE, attention and row lookups are the reference's.
+/// Output rows of a matmul are spread over a <see cref="KernelThreadPool"/> owned by the set; the set allocates nothing
+/// per call. Thread-safety: calls may come from several threads, matmuls then take turns on the pool.
+/// </summary>
+public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
+{
+    private readonly ReferenceKernels _reference = new();
+    private readonly KernelThreadPool _pool;
+
+    /// <param name="threads">Threads per matmul, the calling thread included; 0 = one per logical processor.</param>
+    public CpuKernels(int threads = 0)
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("the CPU kernel set needs AVX2 and FMA");
+        _pool = new KernelThreadPool(threads > 0 ? threads : Environment.ProcessorCount);
+    }
+
+    /// <summary>True when this machine can run the set.</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    public string Name => "avx2";
+
+    public int Threads => _pool.Threads;
+
+    /// <summary>Everything the reference supports; <see cref="IsAccelerated"/> says which of it has a SIMD path.</summary>
+    public bool Supports(KernelOp op, GgmlType type) => _reference.Supports(op, type);
+
+    /// <summary>Whether this set has its own SIMD code for the op and type (the rest is the reference's).</summary>
+    public static bool IsAccelerated(KernelOp op, GgmlType type) => op switch
+    {
+        KernelOp.MatMul => SimdVecDot.IsAccelerated(type),
+        KernelOp.RmsNorm or KernelOp.SwiGlu or KernelOp.Softmax => type == GgmlType.F32,
+        _ => false,
+    };
+
+    public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows) =>
+        _reference.MatMulScratchBytes(weightType, inputFeatures, rows);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch)
+    {
+        var inFeatures = checked((int)weight.RowLength);
+        var outFeatures = checked((int)weight.RowCount);
+        if (input.Length < (long)rows * inFeatures) throw new ArgumentException($"input holds {input.Length} floats, need {rows}×{inFeatures}");
+        if (output.Length < (long)rows * outFeatures) throw new ArgumentException($"output holds {output.Length} floats, need {rows}×{outFeatures}");
+        var vecDotType = ActivationQuant.VecDotType(weight.Type);
+        var actRowBytes = GgmlTypeInfo.RowBytes(vecDotType, inFeatures);
+        if (actRowBytes < 0) throw new NotSupportedException($"{inFeatures} is not a multiple of the {GgmlTypeInfo.Name(vecDotType)} block");
+        if (scratch.Length < actRowBytes * rows) throw new ArgumentException("matmul scratch is too small");
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (byte* act = scratch)
+        {
+            var job = new MatMulJob
+            {
+                Weight = weight.Data,
+                WeightRowBytes = weight.RowBytes,
+                Type = weight.Type,
+                VecDotType = vecDotType,
+                Input = x,
+                Act = act,
+                ActRowBytes = actRowBytes,
+                Output = y,
+                Rows = rows,
+                InFeatures = inFeatures,
+                OutFeatures = outFeatures,
+            };
+            // Activation rows are quantized once (ggml's wdata), in parallel when there are many of them.
+            job.ChunkRows = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
+            var quantChunks = (rows + job.ChunkRows - 1) / job.ChunkRows;
+            if ((long)rows * inFeatures < 65536) QuantizeInline(ref job);
+            else _pool.Run(&QuantizeChunk, &job, quantChunks);
+
+            // Output rows in chunks: enough chunks for balance on a noisy machine, each big enough to amortize.
+            var work = (long)outFeatures * inFeatures * rows;
+            if (work < 32768)
+            {
+                job.ChunkRows = outFeatures;
+                MatMulChunk(&job, 0);
+                return;
+            }
+            var chunkRows = Math.Max(8, outFeatures / (_pool.Threads * 8));
+            job.ChunkRows = chunkRows;
+            _pool.Run(&MatMulChunk, &job, (outFeatures + chunkRows - 1) / chunkRows);
+        }
+    }
+
+    private static void QuantizeInline(ref MatMulJob job)
+    {
+        for (var t = 0; t < job.Rows; t++)
+        {
+            ActivationQuant.Quantize(job.VecDotType, job.Input + (long)t * job.InFeatures, job.Act + t * job.ActRowBytes, job.InFeatures);
+        }
+    }
+
+    private struct MatMulJob
+    {
+        public byte* Weight;
+        public long WeightRowBytes;
+        public GgmlType Type;
+        public GgmlType VecDotType;
+        public float* Input;       // [rows, in]
+        public byte* Act;          // [rows, act row bytes] quantized activations
+        public long ActRowBytes;
+        public float* Output;      // [rows, out]
+        public int Rows;
+        public int InFeatures;
+        public int OutFeatures;
+        public int ChunkRows;
+    }
+
+    private static void QuantizeChunk(void* context, int chunk)
+    {
+        ref var job = ref *(MatMulJob*)context;
+        var end = Math.Min(job.Rows, (chunk + 1) * job.ChunkRows);
+        for (var t = chunk * job.ChunkRows; t < end; t++)
+        {
+            ActivationQuant.Quantize(job.VecDotType, job.Input + (long)t * job.InFeatures, job.Act + t * job.ActRowBytes, job.InFeatures);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MatMulChunk(void* context, int chunk)
+    {
+        ref var job = ref *(MatMulJob*)context;
+        var from = chunk * job.ChunkRows;
+        var to = Math.Min(job.OutFeatures, from + job.ChunkRows);
+        var type = job.Type;
+        var n = job.InFeatures;
+        for (var o = from; o < to; o++)
+        {
+            var w = job.Weight + o * job.WeightRowBytes;
+            for (var t = 0; t < job.Rows; t++)
+            {
+                job.Output[(long)t * job.OutFeatures + o] = SimdVecDot.Dot(type, w, job.Act + t * job.ActRowBytes, n);
+            }
+        }
+    }
+
+    public void GetRow(TensorView table, int row, Span<float> output) => _reference.GetRow(table, row, output);
+
+    public void Rope(Span<float> data, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeParameters rope) =>
+        _reference.Rope(data, rows, heads, headDim, positions, rope);
+
+    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
+        int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch) =>
+        _reference.Attention(query, keys, values, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+
+    public int AttentionScratchFloats(int contextLength, int heads, int headDim) =>
+        _reference.AttentionScratchFloats(contextLength, heads, headDim);
+
+    public void Dispose() => _pool.Dispose();
+}

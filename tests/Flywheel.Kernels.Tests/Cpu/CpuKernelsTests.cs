@@ -1,0 +1,172 @@
+using System.Runtime.InteropServices;
+using Flywheel.Kernels.Cpu;
+using Flywheel.Tensors;
+using Xunit.Abstractions;
+
+namespace Flywheel.Kernels.Tests.Cpu;
+
+/// <summary>
+/// Every accelerated kernel set against the reference (DESIGN.md habit 3) at awkward sizes: row lengths from one
+/// block up to 5120 (256·3 included), odd row and output counts, and 769 / 5125 elements where the op allows.
+/// </summary>
+public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Quantized matmuls (every weight type): the SIMD block dot products are exact integers and the blocks are
+    /// combined in the reference's float order, so results are bit-identical. Unaccelerated types run the reference
+    /// dot product and are identical too.
+    /// </summary>
+    public const float MatMulTolerance = 0f;
+
+    /// <summary>RMSNorm: squares summed in four double lanes instead of one chain; relative error of the output.</summary>
+    public const float RmsNormRelativeTolerance = 1e-6f;
+
+    /// <summary>SwiGlu and softmax use a vectorized exp (a few ulp from MathF.Exp); relative error per element.</summary>
+    public const float ExpRelativeTolerance = 4e-6f;
+
+    private static float[] RandomFloats(int n, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        var v = new float[n];
+        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
+        return v;
+    }
+
+    private static readonly GgmlType[] Accelerated = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Delegated = [GgmlType.F32, GgmlType.F16, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q5_0,
+        GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS];
+
+    public static TheoryData<string, GgmlType, int, int, int> MatMulCases()
+    {
+        var data = new TheoryData<string, GgmlType, int, int, int>();
+        int[] rowCounts = [1, 2, 3, 5, 17];
+        int[] outCounts = [1, 13, 67, 129];
+        foreach (var set in KernelSetParity.Names)
+        {
+            foreach (var type in Accelerated.Concat(Delegated))
+            {
+                var block = GgmlTypeInfo.Get(type).BlockSize;
+                int[] lengths = block == 256 ? [256, 512, 768, 2048, 5120] : block == 32 ? [32, 64, 96, 160, 768, 896, 5120] : [1, 17, 768, 769, 5125];
+                var i = 0;
+                foreach (var n in lengths)
+                {
+                    // Walk rows and outputs with the lengths so every length meets several shapes without a full product.
+                    for (var k = 0; k < 2; k++, i++)
+                    {
+                        data.Add(set, type, n, rowCounts[i % rowCounts.Length], outCounts[(i * 3 + k) % outCounts.Length]);
+                    }
+                }
+            }
+        }
+        return data;
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(MatMulCases))]
+    public void MatMul_matches_reference(string set, GgmlType type, int inFeatures, int rows, int outFeatures)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var rowBytes = (int)GgmlTypeInfo.RowBytes(type, inFeatures);
+        var wf = RandomFloats(inFeatures * outFeatures, 11 + inFeatures + outFeatures);
+        var wq = new byte[rowBytes * outFeatures];
+        for (var o = 0; o < outFeatures; o++)
+        {
+            Quantize.Row(type, wf.AsSpan(o * inFeatures, inFeatures), wq.AsSpan(o * rowBytes, rowBytes));
+        }
+        // Activations with outliers and an all-zero row, the cases the activation quantizers special-case.
+        var x = RandomFloats(rows * inFeatures, 7 + rows, 3f);
+        x[0] = 40f;
+        if (rows > 2) x.AsSpan(inFeatures, inFeatures).Clear();
+        var expected = new float[rows * outFeatures];
+        var actual = new float[rows * outFeatures];
+        var handle = GCHandle.Alloc(wq, GCHandleType.Pinned);
+        try
+        {
+            var view = new TensorView("w", type, [inFeatures, outFeatures], (byte*)handle.AddrOfPinnedObject(), wq.Length);
+            KernelSets.Reference.MatMul(view, x, expected, rows, new byte[KernelSets.Reference.MatMulScratchBytes(type, inFeatures, rows)]);
+            kernels.MatMul(view, x, actual, rows, new byte[kernels.MatMulScratchBytes(type, inFeatures, rows)]);
+        }
+        finally
+        {
+            handle.Free();
+        }
+        var maxDiff = 0f;
+        for (var i = 0; i < expected.Length; i++) maxDiff = MathF.Max(maxDiff, MathF.Abs(expected[i] - actual[i]));
+        output.WriteLine($"{set} {GgmlTypeInfo.Name(type)} {rows}×{inFeatures} · {outFeatures}: max |Δ| = {maxDiff}");
+        Assert.True(maxDiff <= MatMulTolerance, $"max difference {maxDiff} exceeds {MatMulTolerance}");
+    }
+
+    public static TheoryData<string, int> ElementwiseCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var set in KernelSetParity.Names)
+        {
+            foreach (var n in (int[])[1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 255, 256, 257, 768, 769, 896, 5120, 5125])
+            {
+                data.Add(set, n);
+            }
+        }
+        return data;
+    }
+
+    private static void AssertRelative(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    {
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var e = expected[i];
+            var limit = tolerance * MathF.Max(MathF.Abs(e), 1e-30f);
+            Assert.True(MathF.Abs(e - actual[i]) <= limit, $"{what}[{i}]: expected {e}, got {actual[i]}");
+        }
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(ElementwiseCases))]
+    public void RmsNorm_matches_reference(string set, int width)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var x = RandomFloats(width * 3, width, 5f);
+        var w = RandomFloats(width, width + 1);
+        var expected = new float[x.Length];
+        var actual = new float[x.Length];
+        KernelSets.Reference.RmsNorm(x, w, expected, width, 1e-6f);
+        kernels.RmsNorm(x, w, actual, width, 1e-6f);
+        AssertRelative(expected, actual, RmsNormRelativeTolerance, "rmsnorm");
+        kernels.RmsNorm(x, w, x, width, 1e-6f); // in place
+        AssertRelative(expected, x, RmsNormRelativeTolerance, "rmsnorm in place");
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(ElementwiseCases))]
+    public void SwiGlu_matches_reference(string set, int n)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var g = RandomFloats(n, n + 2, 12f);
+        var u = RandomFloats(n, n + 3, 3f);
+        var expected = new float[n];
+        KernelSets.Reference.SwiGlu(g, u, expected);
+        kernels.SwiGlu(g, u, g); // output aliases gate
+        AssertRelative(expected, g, ExpRelativeTolerance, "swiglu");
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(ElementwiseCases))]
+    public void Softmax_matches_reference(string set, int n)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var x = RandomFloats(n, n + 4, 30f);
+        var expected = x.ToArray();
+        KernelSets.Reference.Softmax(expected);
+        kernels.Softmax(x);
+        AssertRelative(expected, x, ExpRelativeTolerance, "softmax");
+    }
+
+    [AcceleratedFact]
+    public void Default_is_the_cpu_set_unless_reference_is_forced()
+    {
+        Assert.Equal("reference", KernelSets.Choose("reference").Name);
+        Assert.Equal("avx2", KernelSets.Choose(null).Name);
+        Assert.Equal("avx2", KernelSets.Choose("avx512").Name);
+        Assert.True(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.Q4_K));
+        Assert.False(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.IQ4_XS));
+    }
+}
