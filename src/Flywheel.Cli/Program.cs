@@ -11,4 +11,5 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Flywheel.Kernels;
+using Flywheel.Kernels.Cpu;
+using Flywheel.Models;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary>
+/// <c>flywheel bench --model MODEL [--threads N] [--pp 512] [--tg 128] [--reps 5] [--json]</c>: llama-bench's two
+/// figures, so they compare directly. pp: one prefill of pp tokens from an empty cache; tg: tg decode steps from an
+/// empty cache, one token at a time. Token ids are fixed pseudo-random ids (as llama-bench uses random tokens). Each
+/// figure is the median tok/s over reps runs after one warm-up run. Peak RSS is VmHWM from /proc/self/status.
+/// With --json the last line is one JSON object: pp_tok_s, tg_tok_s, peak_rss_bytes, threads, model, kernels.
+/// The kernel set is FLYWHEEL_KERNELS's choice; the SIMD set runs with exactly --threads threads.
+/// </summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "A GGUF file, Hugging Face folder, pulled model or hub id.", Required = true };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: all)." };
+        var pp = new Option<int>("--pp") { Description = "Prompt tokens to prefill (0 skips).", DefaultValueFactory = _ => 512 };
+        var tg = new Option<int>("--tg") { Description = "Tokens to generate (0 skips).", DefaultValueFactory = _ => 128 };
+        var reps = new Option<int>("--reps", "-r") { Description = "Repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on the last line." };
+        var command = new Command("bench", "Measure prompt processing and generation speed (as llama-bench does).");
+        foreach (var o in new Option[] { model, threads, pp, tg, reps, json }) command.Options.Add(o);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var ppTokens = parse.GetValue(pp);
+            var tgTokens = parse.GetValue(tg);
+            var repetitions = parse.GetValue(reps);
+            if (ppTokens < 0 || tgTokens < 0) throw new CliUsageException("--pp and --tg must not be negative");
+            if (repetitions < 1) throw new CliUsageException($"--reps must be at least 1, got {repetitions}");
+            var threadCount = parse.GetValue(threads);
+            Threads.Apply(threadCount);
+            var n = threadCount ?? Environment.ProcessorCount;
+            var path = ModelResolver.Resolve(parse.GetValue(model)!);
+            var kernels = KernelSets.Default is CpuKernels ? new CpuKernels(n) : KernelSets.Default;
+            using var loaded = Model.Load(path, kernels);
+            var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out);
+            var rss = PeakRssBytes();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(path)} kernels={kernels.Name} threads={n}: pp{ppTokens} {result.Pp:F2} tok/s, tg{tgTokens} {result.Tg:F2} tok/s, peak RSS {rss / 1048576.0:F1} MiB"));
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{{\"pp_tok_s\": {result.Pp:F3}, \"tg_tok_s\": {result.Tg:F3}, \"peak_rss_bytes\": {rss}, \"threads\": {n}, \"model\": {System.Text.Json.JsonSerializer.Serialize(path)}, \"kernels\": \"{kernels.Name}\"}}"));
+            }
+            (kernels as IDisposable)?.Dispose();
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static (double Pp, double Tg) Run(Model model, int pp, int tg, int reps, TextWriter log)
+    {
+        var session = model.CreateSession(new SessionOptions { ContextLength = pp + tg + 16, BatchSize = Math.Max(1, pp) });
+        var random = new Random(1234);
+        var vocab = model.Config.VocabSize;
+        var prompt = new int[pp];
+        for (var i = 0; i < pp; i++) prompt[i] = random.Next(vocab);
+        var first = random.Next(vocab);
+        var ppRates = new List<double>();
+        var tgRates = new List<double>();
+        for (var r = 0; r <= reps; r++) // run 0 warms up
+        {
+            if (pp > 0)
+            {
+                session.Reset();
+                var clock = Stopwatch.StartNew();
+                session.Prefill(prompt);
+                var rate = pp / clock.Elapsed.TotalSeconds;
+                if (r > 0) ppRates.Add(rate);
+            }
+            if (tg > 0)
+            {
+                session.Reset();
+                var token = first;
+                var clock = Stopwatch.StartNew();
+                for (var i = 0; i < tg; i++)
+                {
+                    var logits = session.Decode(token);
+                    token = (int)((uint)(token * 31 + i + (logits.Length > 0 ? 1 : 0)) % (uint)vocab);
+                }
+                var rate = tg / clock.Elapsed.TotalSeconds;
+                if (r > 0) tgRates.Add(rate);
+            }
+            if (r > 0)
+            {
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"rep {r}: pp {(ppRates.Count > 0 ? ppRates[^1] : 0):F2} tok/s, tg {(tgRates.Count > 0 ? tgRates[^1] : 0):F2} tok/s"));
+            }
+        }
+        return (Median(ppRates), Median(tgRates));
+    }
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return 0;
+        values.Sort();
+        var m = values.Count / 2;
+        return values.Count % 2 == 1 ? values[m] : (values[m - 1] + values[m]) / 2;
+    }
+
+    internal static long PeakRssBytes()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return Environment.WorkingSet;
+        foreach (var line in File.ReadLines(status))
+        {
+            if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
+            var kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+            return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+        }
+        return Environment.WorkingSet;
+    }
+}
