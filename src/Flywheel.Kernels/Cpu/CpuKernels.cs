@@ -52,7 +52,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     public void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch)
     {
         var inFeatures = checked((int)weight.RowLength);
-        var outFeatures = checked((int)weight.RowCount);
+        var outFeatures = RowCount(weight);
         if (input.Length < (long)rows * inFeatures) throw new ArgumentException($"input holds {input.Length} floats, need {rows}×{inFeatures}");
         if (output.Length < (long)rows * outFeatures) throw new ArgumentException($"output holds {output.Length} floats, need {rows}×{outFeatures}");
         var vecDotType = ActivationQuant.VecDotType(weight.Type);
@@ -95,6 +95,15 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             job.ChunkRows = chunkRows;
             _pool.Run(&MatMulChunk, &job, (outFeatures + chunkRows - 1) / chunkRows);
         }
+    }
+
+    /// <summary>TensorView.RowCount without its foreach over the shape interface, which allocates an enumerator.</summary>
+    private static int RowCount(TensorView weight)
+    {
+        var shape = weight.Shape;
+        long rows = 1;
+        for (var i = 1; i < shape.Count; i++) rows *= shape[i];
+        return checked((int)rows);
     }
 
     private static void QuantizeInline(ref MatMulJob job)
@@ -149,7 +158,14 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         }
     }
 
-    public void GetRow(TensorView table, int row, Span<float> output) => _reference.GetRow(table, row, output);
+    /// <summary>The reference's dequantization, with the row located without TensorView.Row (whose bounds check allocates).</summary>
+    public void GetRow(TensorView table, int row, Span<float> output)
+    {
+        if ((uint)row >= (uint)RowCount(table)) throw new ArgumentOutOfRangeException(nameof(row));
+        var rowBytes = table.RowBytes;
+        Dequantize.Row(table.Type, new ReadOnlySpan<byte>(table.Data + row * rowBytes, checked((int)rowBytes)),
+            output[..checked((int)table.RowLength)]);
+    }
 
     public void Rope(Span<float> data, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeParameters rope) =>
         _reference.Rope(data, rows, heads, headDim, positions, rope);
