@@ -4,8 +4,9 @@ namespace Flywheel.Kernels.Cpu;
 
 /// <summary>
 /// A fixed set of worker threads for kernel jobs: the caller publishes a job (a function pointer, a pointer to its
-/// context and a chunk count), takes chunks itself alongside the workers, and returns when every worker has reported
-/// the job done. Workers spin briefly between jobs (a decode step issues matmuls microseconds apart) and then block,
+/// context and a chunk count), takes chunks itself alongside the workers, and returns when every chunk is done (a
+/// worker the OS has not scheduled does not hold the job up; chunks are claimed with the job's generation so a late
+/// worker cannot run a newer job's chunk with an older job's context). Workers spin briefly between jobs (a decode step issues matmuls microseconds apart) and then block,
 /// so an idle process costs no CPU. <see cref="Run"/> allocates nothing.
 /// Thread-safety: one job at a time; concurrent callers are serialized by a lock.
 /// </summary>
@@ -16,12 +17,12 @@ public sealed unsafe class KernelThreadPool : IDisposable
 
     private readonly Thread[] _workers;
     private readonly object _sleep = new();
-    private readonly int[] _done;           // [workers] last generation each worker finished, padded apart
     private readonly Lock _gate = new();
     private volatile bool _stopping;
     private int _generation;
     private int _sleepers;
-    private int _nextChunk;
+    private long _nextChunk;                // generation << 32 | next chunk index: a late worker cannot claim a newer job's chunk
+    private int _completed;
     private int _chunkCount;
     private delegate*<void*, int, void> _function;
     private void* _context;
@@ -32,7 +33,6 @@ public sealed unsafe class KernelThreadPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Threads = threads;
         _workers = new Thread[threads - 1];
-        _done = new int[(threads - 1) * 16 + 16];
         for (var i = 0; i < _workers.Length; i++)
         {
             var index = i;
@@ -54,32 +54,36 @@ public sealed unsafe class KernelThreadPool : IDisposable
         }
         lock (_gate)
         {
+            var generation = _generation + 1;
+            Interlocked.Exchange(ref _nextChunk, (long)generation << 32);
             _function = function;
             _context = context;
             _chunkCount = chunks;
-            Volatile.Write(ref _nextChunk, 0);
-            var generation = Interlocked.Increment(ref _generation);
+            Volatile.Write(ref _completed, 0);
+            Interlocked.Exchange(ref _generation, generation);
             if (Volatile.Read(ref _sleepers) > 0)
             {
                 lock (_sleep) Monitor.PulseAll(_sleep);
             }
-            Work(function, context, chunks);
-            for (var i = 0; i < _workers.Length; i++)
-            {
-                var spinner = new SpinWait();
-                while (Volatile.Read(ref _done[(i + 1) * 16]) != generation) spinner.SpinOnce(sleep1Threshold: -1);
-            }
+            Work(generation, function, context, chunks);
+            // Wait for chunks, not workers: a descheduled worker that never joined does not hold the job up.
+            var spinner = new SpinWait();
+            while (Volatile.Read(ref _completed) != chunks) spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Work(delegate*<void*, int, void> function, void* context, int chunks)
+    private void Work(int generation, delegate*<void*, int, void> function, void* context, int chunks)
     {
         while (true)
         {
-            var c = Interlocked.Increment(ref _nextChunk) - 1;
+            var current = Volatile.Read(ref _nextChunk);
+            if ((int)(current >> 32) != generation) return;
+            var c = (int)current;
             if (c >= chunks) return;
+            if (Interlocked.CompareExchange(ref _nextChunk, current + 1, current) != current) continue;
             function(context, c);
+            Interlocked.Increment(ref _completed);
         }
     }
 
@@ -110,8 +114,7 @@ public sealed unsafe class KernelThreadPool : IDisposable
             }
             if (_stopping) return;
             seen = generation;
-            Work(_function, _context, _chunkCount);
-            Volatile.Write(ref _done[(index + 1) * 16], generation);
+            Work(generation, _function, _context, _chunkCount);
         }
     }
 
