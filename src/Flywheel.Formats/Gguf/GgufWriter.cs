@@ -64,25 +64,7 @@ public sealed class GgufWriter
     }
 
     /// <summary>Writes the file atomically: to a temporary sibling, flushed to disk, then renamed over <paramref name="path"/>.</summary>
-    public void Save(string path)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        var temp = full + $".{Environment.ProcessId}.{Guid.NewGuid():N}.partial";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public void Save(string path) => AtomicFile.Write(path, WriteTo);
 
     public byte[] ToArray()
     {

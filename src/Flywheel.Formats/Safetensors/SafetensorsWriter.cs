@@ -36,25 +36,7 @@ public sealed class SafetensorsWriter
         return Add(name, SafetensorsDType.F32, shape, bytes);
     }
 
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = full + $".{Environment.ProcessId}.{Guid.NewGuid():N}.partial";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public void Save(string path) => AtomicFile.Write(path, WriteTo);
 
     public void WriteTo(Stream stream)
     {
