@@ -11,14 +11,17 @@ public sealed unsafe class TensorView
     {
         Name = name;
         Type = type;
-        Shape = shape;
+        _shape = shape;
         Data = data;
         ByteLength = byteLength;
     }
 
     public string Name { get; }
     public GgmlType Type { get; }
-    public IReadOnlyList<long> Shape { get; }
+    // Kept as an array so the per-call properties below loop without an enumerator allocation (decode hot path).
+    private readonly long[] _shape;
+
+    public IReadOnlyList<long> Shape => _shape;
 
     /// <summary>Start of the tensor's bytes; stays valid while the owning file is open.</summary>
     public byte* Data { get; }
@@ -29,13 +32,13 @@ public sealed unsafe class TensorView
         get
         {
             long n = 1;
-            foreach (var d in Shape) n *= d;
+            foreach (var d in _shape) n *= d;
             return n;
         }
     }
 
     /// <summary>Elements per row (<c>ne[0]</c>).</summary>
-    public long RowLength => Shape.Count == 0 ? 1 : Shape[0];
+    public long RowLength => _shape.Length == 0 ? 1 : _shape[0];
 
     public long RowCount => RowLength == 0 ? 0 : ElementCount / RowLength;
 
