@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Flywheel.Server.Tests;
+
+/// <summary>
+/// A burst of 16 streaming clients where half hang up mid-stream: their generations stop, the KV cache ends fully
+/// free, and the other half finish with every token and no error.
+/// </summary>
+public class DisconnectTests
+{
+    private const int Clients = 16;
+    private const int KeptTokens = 64;
+    private const int DroppedAfterChunks = 3;
+
+    [Fact]
+    public async Task Half_of_16_streaming_clients_disconnect_and_the_cache_ends_free()
+    {
+        // A model name of its own, so this server's series in /metrics (a process-wide meter) are its alone.
+        const string model = "disconnect-probe";
+        await using var server = await TestServer.StartAsync(o => o with { Models = [new(model, TestServer.Stories)], Parallel = Clients });
+        server.Models.Find(model, out var engine);
+        // No connection reuse and no draining on dispose: a client that stops reading really closes its socket.
+        using var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, PooledConnectionLifetime = TimeSpan.Zero })
+        {
+            BaseAddress = server.BaseAddress,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+
+        long peakCached = 0;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakCached = Math.Max(peakCached, engine!.CachedTokens);
+                await Task.Delay(2);
+            }
+        });
+        var results = await Task.WhenAll(Enumerable.Range(0, Clients).Select(i => Task.Run(() => ClientAsync(http, model, i, drop: i % 2 == 1))));
+        // The server sees a hang-up at its next write or at the abort notice; give it a moment to drop the sequences.
+        for (var wait = 0; wait < 500 && (engine!.CachedTokens != 0 || engine.Busy != 0 || engine.Waiting != 0); wait++) await Task.Delay(20);
+        await sampling.CancelAsync();
+        await sampler;
+
+        var kept = results.Where(r => !r.Dropped).ToList();
+        var dropped = results.Where(r => r.Dropped).ToList();
+        Assert.All(kept, r => Assert.Null(r.Error));
+        Assert.All(kept, r => Assert.True(r.Done, $"client {r.Index} got no [DONE]"));
+        Assert.All(kept, r => Assert.Equal("length", r.FinishReason));
+        Assert.All(kept, r => Assert.Equal(KeptTokens, r.CompletionTokens));
+        Assert.All(dropped, r => Assert.False(r.Done, $"client {r.Index} was meant to hang up mid-stream but got to [DONE]"));
+        Assert.All(dropped, r => Assert.Equal(DroppedAfterChunks, r.ContentChunks));
+
+        Assert.True(peakCached > 0, "the cache was never seen in use");
+        Assert.Equal(0, engine!.CachedTokens);
+        Assert.Equal(0, engine.Busy);
+        Assert.Equal(0, engine.Waiting);
+        var metrics = await server.Http.GetStringAsync("/metrics");
+        Assert.Matches($"flywheel_kv_cache_usage[a-z_]*\\{{[^}}]*model=\"{model}\"[^}}]*\\}} 0(\\.0)?\\b", metrics);
+        Assert.Matches($"flywheel_requests[a-z_]*\\{{[^}}]*endpoint=\"chat\"[^}}]*model=\"{model}\"[^}}]*outcome=\"ok\"[^}}]*\\}} {Clients / 2}\\b", metrics);
+        Assert.Matches($"flywheel_requests[a-z_]*\\{{[^}}]*endpoint=\"chat\"[^}}]*model=\"{model}\"[^}}]*outcome=\"cancelled\"[^}}]*\\}} {Clients / 2}\\b", metrics);
+        Console.WriteLine($"disconnect burst: {Clients} clients, {dropped.Count} hung up, peak KV cache {peakCached} of {engine.CacheCapacity} positions, after: {engine.CachedTokens}");
+
+        // The server is still healthy and serves the next request.
+        using var after = await server.Http.PostAsync("/v1/chat/completions",
+            new StringContent($"{{\"model\": \"{model}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hi\"}}], \"max_tokens\": 4}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    private sealed record ClientResult(int Index, bool Dropped, bool Done, int ContentChunks, string? FinishReason, int? CompletionTokens, string? Error);
+
+    private static async Task<ClientResult> ClientAsync(HttpClient http, string model, int index, bool drop)
+    {
+        var body = JsonSerializer.Serialize(new
+        {
+            model,
+            messages = new[] { new { role = "user", content = $"Story {index}: once upon a time" } },
+            max_tokens = drop ? 240 : KeptTokens,
+            ignore_eos = true,
+            temperature = 0.8,
+            seed = index,
+            stream = true,
+            stream_options = new { include_usage = true },
+        });
+        using var hangUp = new CancellationTokenSource();
+        var chunks = 0;
+        string? finish = null;
+        int? usage = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, hangUp.Token);
+            if (response.StatusCode != HttpStatusCode.OK) return new(index, drop, false, 0, null, null, $"HTTP {(int)response.StatusCode}");
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(hangUp.Token));
+            while (await reader.ReadLineAsync(hangUp.Token) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+                if (line == "data: [DONE]") return new(index, drop, true, chunks, finish, usage, null);
+                using var chunk = JsonDocument.Parse(line[6..]);
+                if (chunk.RootElement.TryGetProperty("error", out var error)) return new(index, drop, false, chunks, finish, usage, error.ToString());
+                if (chunk.RootElement.TryGetProperty("usage", out var u)) usage = u.GetProperty("completion_tokens").GetInt32();
+                foreach (var choice in chunk.RootElement.GetProperty("choices").EnumerateArray())
+                {
+                    if (choice.GetProperty("delta").TryGetProperty("content", out var c) && c.GetString() is { Length: > 0 }) chunks++;
+                    if (choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String) finish = f.GetString();
+                }
+                if (drop && chunks == DroppedAfterChunks)
+                {
+                    // Hang up: cancelling the read aborts the connection.
+                    await hangUp.CancelAsync();
+                    return new(index, drop, false, chunks, finish, usage, null);
+                }
+            }
+            return new(index, drop, false, chunks, finish, usage, "the stream ended without [DONE]");
+        }
+        catch (Exception e) when (!drop || !hangUp.IsCancellationRequested)
+        {
+            return new(index, drop, false, chunks, finish, usage, e.Message);
+        }
+    }
+}
