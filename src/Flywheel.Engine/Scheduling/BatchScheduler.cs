@@ -278,9 +278,10 @@ public sealed class BatchScheduler : IDisposable
         }
         var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
         var logProb = s.Sampler.LastLogProb;
+        var top = s.Sampler.Options.TopLogProbs > 0 ? s.Sampler.TopLogProbs.ToArray() : null;
         if (options.StopTokenIds.Contains(id))
         {
-            output.TryWrite(new GeneratedToken(id, s.Stops.Flush(), logProb, FinishReason.StopToken));
+            output.TryWrite(new GeneratedToken(id, s.Stops.Flush(), logProb, FinishReason.StopToken, top));
             return true;
         }
         s.Tokens.Add(id);
@@ -288,15 +289,15 @@ public sealed class BatchScheduler : IDisposable
         var text = s.Stops.Append(s.Decoder.Append(id), out var stopped);
         if (stopped)
         {
-            output.TryWrite(new GeneratedToken(id, text, logProb, FinishReason.StopString));
+            output.TryWrite(new GeneratedToken(id, text, logProb, FinishReason.StopString, top));
             return true;
         }
         if (s.Cached >= ContextLength)
         {
-            output.TryWrite(new GeneratedToken(id, text + s.Stops.Flush(), logProb, FinishReason.ContextFull));
+            output.TryWrite(new GeneratedToken(id, text + s.Stops.Flush(), logProb, FinishReason.ContextFull, top));
             return true;
         }
-        output.TryWrite(new GeneratedToken(id, text, logProb, null));
+        output.TryWrite(new GeneratedToken(id, text, logProb, null, top));
         if (s.Produced >= options.MaxTokens)
         {
             // The limit is known now; no need to evaluate the last token only to stop after it.

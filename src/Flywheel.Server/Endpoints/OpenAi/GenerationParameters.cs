@@ -4,16 +4,29 @@ using Flywheel.Engine.Sampling;
 namespace Flywheel.Server.Endpoints.OpenAi;
 
 /// <summary>The sampling and stopping fields shared by chat and text completions, validated.</summary>
-public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxTokens, IReadOnlyList<string> Stop, bool IgnoreEos, bool LogProbs, bool Stream, bool IncludeUsage)
+/// <remarks><see cref="LogProbs"/>: report the chosen tokens' log-probabilities; <see cref="TopLogProbs"/> (0 to 20):
+/// how many most likely alternatives to report beside each.</remarks>
+public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxTokens, IReadOnlyList<string> Stop, bool IgnoreEos, bool LogProbs, int TopLogProbs, bool Stream, bool IncludeUsage)
 {
     public static GenerationParameters Read(RequestFields f, bool chat)
     {
         if (f.Integer("n", 1, 128) is not (null or 1)) throw new BadRequestException("only n = 1 is supported", "n");
         var maxTokens = f.Integer("max_completion_tokens", 1, int.MaxValue) ?? f.Integer("max_tokens", 1, int.MaxValue);
-        var logprobs = chat ? f.Bool("logprobs", false) : f.Integer("logprobs", 0, 20) is > 0;
-        if (f.Integer("top_logprobs", 0, 20) is > 0)
+        bool logprobs;
+        int top;
+        if (chat)
         {
-            throw new BadRequestException("'top_logprobs' is not supported yet; 'logprobs' gives the chosen tokens' log-probabilities", "top_logprobs");
+            // Chat: logprobs is a switch and top_logprobs the count, which OpenAI accepts only with logprobs on.
+            logprobs = f.Bool("logprobs", false);
+            top = (int)(f.Integer("top_logprobs", 0, Sampler.MaxTopLogProbs) ?? 0);
+            if (top > 0 && !logprobs) throw new BadRequestException("'top_logprobs' requires 'logprobs' to be true", "top_logprobs");
+        }
+        else
+        {
+            // Text completions: logprobs is the count; 0 still reports the chosen tokens.
+            var n = f.Integer("logprobs", 0, Sampler.MaxTopLogProbs);
+            logprobs = n is not null;
+            top = (int)(n ?? 0);
         }
         var sampling = new SamplingOptions
         {
@@ -25,10 +38,11 @@ public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxToke
             FrequencyPenalty = (float)(f.Number("frequency_penalty", -2, 2) ?? 0),
             RepetitionPenalty = (float)(f.Number("repetition_penalty", 0.01, 10) ?? 1),
             Seed = f.Integer("seed", long.MinValue, long.MaxValue) is { } s ? unchecked((ulong)s) : null,
+            TopLogProbs = top,
         };
         var streamOptions = f.Body["stream_options"] as System.Text.Json.Nodes.JsonObject;
         var includeUsage = streamOptions?["include_usage"]?.GetValue<bool>() ?? false;
-        return new GenerationParameters(sampling, (int?)maxTokens, f.StopStrings(), f.Bool("ignore_eos", false), logprobs, f.Bool("stream", false), includeUsage);
+        return new GenerationParameters(sampling, (int?)maxTokens, f.StopStrings(), f.Bool("ignore_eos", false), logprobs, top, f.Bool("stream", false), includeUsage);
     }
 
     /// <summary>Builds the engine request; with no max_tokens the rest of the context is the limit.</summary>
@@ -50,7 +64,7 @@ public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxToke
 
     public static string FinishReasonText(FinishReason reason) => reason switch
     {
-        FinishReason.StopToken or FinishReason.StopString => "stop",
+        FinishReason.StopToken or FinishReason.StopString or FinishReason.ConstraintComplete => "stop",
         _ => "length",
     };
 }

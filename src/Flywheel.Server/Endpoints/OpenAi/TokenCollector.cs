@@ -29,9 +29,18 @@ public static class TokenCollector
         return new Collected(text.ToString(), count, finish, entries is null ? null : new LogProbs(entries));
     }
 
+    /// <summary>The OpenAI entry of a chosen token, with its top alternatives when they were asked for.</summary>
     public static TokenLogProbEntry Entry(InferenceEngine engine, GeneratedToken token)
     {
-        var bytes = engine.Model.Tokenizer.TokenBytes(token.Id);
-        return new TokenLogProbEntry(Encoding.UTF8.GetString(bytes), token.LogProb, Array.ConvertAll(bytes, b => (int)b), []);
+        var top = token.TopLogProbs is { } alternatives
+            ? Array.ConvertAll(alternatives, a => Alternative(engine, a.Id, a.LogProb))
+            : [];
+        return Alternative(engine, token.Id, token.LogProb) with { TopLogprobs = top };
+    }
+
+    private static TokenLogProbEntry Alternative(InferenceEngine engine, int id, float logProb)
+    {
+        var bytes = engine.Model.Tokenizer.TokenBytes(id);
+        return new TokenLogProbEntry(Encoding.UTF8.GetString(bytes), logProb, Array.ConvertAll(bytes, b => (int)b), null);
     }
 }

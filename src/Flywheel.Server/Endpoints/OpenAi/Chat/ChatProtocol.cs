@@ -10,4 +10,5 @@ public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalToke
 
 public sealed record LogProbs(IReadOnlyList<TokenLogProbEntry> Content);
 
-public sealed record TokenLogProbEntry(string Token, float Logprob, int[]? Bytes, IReadOnlyList<TokenLogProbEntry> TopLogprobs);
+/// <summary>One token's log-probability; <see cref="TopLogprobs"/> is set on chosen tokens and null on the alternatives.</summary>
+public sealed record TokenLogProbEntry(string Token, float Logprob, int[]? Bytes, IReadOnlyList<TokenLogProbEntry>? TopLogprobs);

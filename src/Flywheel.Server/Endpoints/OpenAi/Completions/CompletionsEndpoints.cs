@@ -35,13 +35,17 @@ public static class CompletionsEndpoints
             {
                 var sse = new ServerSentEvents(http.Response);
                 var count = 0;
+                var offset = prompt.Length;
                 await foreach (var token in metrics.TrackAsync(engine, request, "completions", ct))
                 {
-                    if (token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken) count++;
+                    var counted = token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken;
+                    if (counted) count++;
                     var finish = token.Finish is { } f ? GenerationParameters.FinishReasonText(f) : null;
-                    if (token.Text.Length > 0 || finish is not null)
+                    var tokenLogProbs = parameters.LogProbs && counted ? TextLogProbs.From([TokenCollector.Entry(engine, token)], offset) : null;
+                    if (tokenLogProbs is not null) offset += tokenLogProbs.Tokens[0].Length;
+                    if (token.Text.Length > 0 || finish is not null || tokenLogProbs is not null)
                     {
-                        await sse.SendAsync(new TextCompletion(id, "text_completion", created, model, [new TextChoice(0, token.Text, finish, null)], null), ct);
+                        await sse.SendAsync(new TextCompletion(id, "text_completion", created, model, [new TextChoice(0, token.Text, finish, tokenLogProbs)], null), ct);
                     }
                 }
                 if (parameters.IncludeUsage)
@@ -52,7 +56,7 @@ public static class CompletionsEndpoints
                 return Results.Empty;
             }
             var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "completions", ct), engine, parameters.LogProbs);
-            var logprobs = result.LogProbs is { } lp ? new TextLogProbs(lp.Content.Select(e => e.Token).ToList(), lp.Content.Select(e => e.Logprob).ToList()) : null;
+            var logprobs = result.LogProbs is { } lp ? TextLogProbs.From(lp.Content, prompt.Length) : null;
             return Results.Json(
                 new TextCompletion(id, "text_completion", created, model,
                     [new TextChoice(0, result.Text, GenerationParameters.FinishReasonText(result.Finish), logprobs)],
