@@ -46,6 +46,21 @@ public class DependencyDirectionTests
         return data;
     }
 
+    /// <summary>The store knows nothing about inference: besides the runtime it may use only these.</summary>
+    private static readonly string[] StoreAllowed = ["Microsoft.Extensions.AI.Abstractions", "Microsoft.Data.Sqlite", "Npgsql"];
+
+    [Fact]
+    public void Store_refers_only_to_the_runtime_the_shared_abstractions_and_its_two_drivers()
+    {
+        var store = Assembly.Load("Flywheel.Store");
+        var references = store.GetReferencedAssemblies().Select(r => r.Name!).ToList();
+        Assert.Contains("Microsoft.Data.Sqlite", references);
+        Assert.Contains("Npgsql", references);
+        Assert.All(references, r => Assert.True(
+            r.StartsWith("System.", StringComparison.Ordinal) || r is "System" or "netstandard" or "mscorlib" || StoreAllowed.Contains(r),
+            $"Flywheel.Store must not reference {r}; it may use only the runtime and {string.Join(", ", StoreAllowed)}"));
+    }
+
     private static IEnumerable<Assembly> FlywheelAssemblies() =>
         Directory.EnumerateFiles(AppContext.BaseDirectory, "Flywheel.*.dll")
             .Select(Path.GetFileNameWithoutExtension)

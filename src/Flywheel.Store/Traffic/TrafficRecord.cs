@@ -1,0 +1,46 @@
+namespace Flywheel.Store.Traffic;
+
+/// <summary>
+/// One captured request and its response. JSON members hold OpenAI-shaped JSON text so a dataset can be written
+/// back in the OpenAI fine-tuning format without translation.
+/// </summary>
+public sealed record TrafficRecord
+{
+    /// <summary>The record id, also the response's <c>id</c> (see <see cref="TrafficIds.New"/>).</summary>
+    public required string Id { get; init; }
+
+    public required string Tenant { get; init; }
+
+    public required TrafficKind Kind { get; init; }
+
+    /// <summary>The model name the request asked for (as the server lists it in /v1/models).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The LoRA adapter that served the request, if any.</summary>
+    public string? Adapter { get; init; }
+
+    /// <summary>Chat: the request's <c>messages</c> array as JSON. Completion: the <c>prompt</c> as JSON (a string,
+    /// or an array of strings).</summary>
+    public required string RequestJson { get; init; }
+
+    /// <summary>The sampling parameters and other request options as a JSON object (temperature, max_tokens, tools, ...).</summary>
+    public string? ParametersJson { get; init; }
+
+    /// <summary>The generated text (assistant content, or the completion text).</summary>
+    public string? OutputText { get; init; }
+
+    /// <summary>The assistant's <c>tool_calls</c> array as JSON, when it called tools.</summary>
+    public string? ToolCallsJson { get; init; }
+
+    public int PromptTokens { get; init; }
+
+    public int CompletionTokens { get; init; }
+
+    /// <summary>Wall time from request received to last token, in milliseconds.</summary>
+    public double LatencyMs { get; init; }
+
+    /// <summary>OpenAI finish reason: stop, length, tool_calls, ...</summary>
+    public string? FinishReason { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+}
