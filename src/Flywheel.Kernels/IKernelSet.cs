@@ -45,12 +45,14 @@ public interface IKernelSet
     /// <summary>
     /// Causal attention of new queries over one sequence's cached keys and values (F16, as llama.cpp's default
     /// cache type), grouped-query: query head h reads KV head h / (heads / kvHeads).
-    /// query: [rows, heads, headDim]; keys/values: [cachedPositions, kvHeads, headDim] as binary16 bits;
-    /// positions[t] is the absolute position of query row t, which sees cache entries 0..positions[t].
+    /// query: [rows, heads, headDim]. keys/values: a paged pool [blocks · blockSize, kvHeads, headDim] as binary16 bits;
+    /// the sequence's position p lives in pool row blockTable[p / blockSize] · blockSize + p % blockSize (blockSize is
+    /// a power of two; a contiguous cache is the table 0, 1, 2, ... with any block size).
+    /// positions[t] is the absolute position of query row t, which sees positions 0..positions[t].
     /// output: [rows, heads, headDim]. scratch: at least <see cref="AttentionScratchFloats"/> floats.
     /// </summary>
-    void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
-        int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch);
+    void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable, int blockSize,
+        Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch);
 
     int AttentionScratchFloats(int contextLength, int heads, int headDim);
 }

@@ -4,7 +4,7 @@ using Flywheel.Models.Layers;
 namespace Flywheel.Models;
 
 /// <summary>
-/// Several sequences evaluated together (continuous batching): one KV cache with a region per sequence, activation
+/// Several sequences evaluated together (continuous batching): one paged KV cache shared by all of them, activation
 /// buffers for up to <see cref="MaxTokens"/> rows per pass, and logits for up to <see cref="MaxSequences"/> rows.
 /// Each <see cref="Forward"/> runs rows of any of the sequences in one pass, so the weights are read once for all of
 /// them, and attention runs per sequence over its own cache entries. Nothing is allocated after construction.
@@ -16,13 +16,15 @@ public sealed class BatchSession
     private readonly ForwardBuffers _buffers;
     private readonly float[] _logits; // [max_seq, n_vocab]
 
-    public BatchSession(Model model, int maxSequences, int contextLength, int maxTokens)
+    /// <param name="cacheCapacity">KV positions all sequences may hold together (the block pool); null means
+    /// <paramref name="maxSequences"/> × <paramref name="contextLength"/>.</param>
+    public BatchSession(Model model, int maxSequences, int contextLength, int maxTokens, long? cacheCapacity = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         _model = model;
-        Cache = new KeyValueCache(model.Config, contextLength, maxSequences);
+        Cache = new KeyValueCache(model.Config, contextLength, maxSequences, cacheCapacity);
         _buffers = new ForwardBuffers(model.Config, model.Weights, model.Kernels, maxTokens, contextLength);
         _logits = new float[(long)maxSequences * model.Config.VocabSize];
     }

@@ -140,7 +140,7 @@ public sealed unsafe class ReferenceKernelsTests
         int[] positions = [6, 7, 8];
         var output = new float[rows * heads * headDim];
         var scale = 1 / MathF.Sqrt(headDim);
-        kernels.Attention(q, k, v, output, rows, heads, kvHeads, headDim, positions, scale,
+        kernels.Attention(q, k, v, [0], 16, output, rows, heads, kvHeads, headDim, positions, scale,
             new float[kernels.AttentionScratchFloats(ctx, heads, headDim)]);
         for (var t = 0; t < rows; t++)
         {
@@ -165,6 +165,55 @@ public sealed unsafe class ReferenceKernelsTests
                 }
             }
         }
+    }
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(true, 4)]
+    [InlineData(false, 2)]
+    [InlineData(false, 8)]
+    public void Attention_over_scattered_pages_equals_attention_over_a_contiguous_cache(bool fused, int blockSize)
+    {
+        // The same 29 positions, once contiguous and once spread over a shuffled pool of blocks: paging must change
+        // where rows live, never the result (bit for bit, since the order of the sums is the same).
+        var kernels = new ReferenceKernels(fused);
+        const int heads = 6, kvHeads = 2, headDim = 8, ctx = 29, rows = 4, stride = kvHeads * headDim;
+        var q = RandomFloats(rows * heads * headDim, 21, 2f);
+        var k = RandomFloats(ctx * stride, 22, 2f).Select(Fp16.FromFloat).ToArray();
+        var v = RandomFloats(ctx * stride, 23).Select(Fp16.FromFloat).ToArray();
+        int[] positions = [3, 17, 27, 28];
+        var scale = 1 / MathF.Sqrt(headDim);
+        var scratch = new float[kernels.AttentionScratchFloats(ctx, heads, headDim)];
+        var contiguous = new float[rows * heads * headDim];
+        kernels.Attention(q, k, v, [0], 32, contiguous, rows, heads, kvHeads, headDim, positions, scale, scratch);
+
+        var blocks = (ctx + blockSize - 1) / blockSize;
+        var poolBlocks = blocks * 2 + 3;
+        var table = Enumerable.Range(0, poolBlocks).OrderBy(i => (i * 7919) % 101).Take(blocks).ToArray();
+        var poolK = new ushort[poolBlocks * blockSize * stride];
+        var poolV = new ushort[poolBlocks * blockSize * stride];
+        for (var p = 0; p < ctx; p++)
+        {
+            var row = table[p / blockSize] * blockSize + p % blockSize;
+            k.AsSpan(p * stride, stride).CopyTo(poolK.AsSpan(row * stride));
+            v.AsSpan(p * stride, stride).CopyTo(poolV.AsSpan(row * stride));
+        }
+        var paged = new float[rows * heads * headDim];
+        kernels.Attention(q, poolK, poolV, table, blockSize, paged, rows, heads, kvHeads, headDim, positions, scale, scratch);
+        Assert.Equal(contiguous, paged);
+    }
+
+    [Fact]
+    public void Attention_rejects_a_block_outside_the_pool_and_a_position_past_the_table()
+    {
+        var kernels = new ReferenceKernels();
+        var q = new float[16];
+        var kv = new ushort[4 * 16];
+        var output = new float[16];
+        var scratch = new float[kernels.AttentionScratchFloats(8, 1, 16)];
+        Assert.Throws<ArgumentException>(() => kernels.Attention(q, kv, kv, [0, 2], 2, output, 1, 1, 1, 16, [3], 1f, scratch));
+        Assert.Throws<ArgumentException>(() => kernels.Attention(q, kv, kv, [0, 1], 2, output, 1, 1, 1, 16, [4], 1f, scratch));
+        Assert.Throws<ArgumentException>(() => kernels.Attention(q, kv, kv, [0, 1], 3, output, 1, 1, 1, 16, [1], 1f, scratch));
     }
 
     public static TheoryData<GgmlType, int> MatMulCases() => new()

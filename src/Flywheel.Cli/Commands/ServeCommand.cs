@@ -20,10 +20,14 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
         var parallel = new Option<int>("--parallel", "-np") { Description = "Sequences generated at once per model.", DefaultValueFactory = _ => 1 };
         var ctx = new Option<int?>("--ctx", "-c") { Description = "KV cache positions per sequence (default: the model's, at most 4096)." };
+        var cacheTokens = new Option<int?>("--cache-tokens")
+        {
+            Description = "KV-cache positions all sequences of a model share, in blocks of 16 (default: --parallel × --ctx). Below that, sequences are preempted and resumed when it fills.",
+        };
         var apiKey = new Option<string>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)." };
         var apiKeys = new Option<string>("--api-keys") { Description = "Require one of the API keys in this file, one per line." };
         var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
-        foreach (var o in new Option[] { model, host, port, parallel, ctx, apiKey, apiKeys }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, host, port, parallel, ctx, cacheTokens, apiKey, apiKeys }) command.Options.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
@@ -35,6 +39,7 @@ public static class ServeCommand
                     Port = CheckRange(parse.GetValue(port), 0, 65535, "--port"),
                     Parallel = CheckRange(parse.GetValue(parallel), 1, 256, "--parallel"),
                     ContextLength = parse.GetValue(ctx) is { } c ? CheckRange(c, 16, 1 << 20, "--ctx") : null,
+                    CacheTokens = parse.GetValue(cacheTokens) is { } kv ? CheckRange(kv, 16, 1 << 26, "--cache-tokens") : null,
                     ApiKeys = ReadKeys(parse.GetValue(apiKey), parse.GetValue(apiKeys)),
                 };
                 return await FlywheelServer.RunAsync(options, Console.Out, cancellationToken);

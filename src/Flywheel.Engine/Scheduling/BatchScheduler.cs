@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Flywheel.Engine.Sampling;
 using Flywheel.Models;
+using Flywheel.Models.KvCache;
 using Flywheel.Models.Layers;
 using Flywheel.Tokenizers;
 
@@ -11,9 +12,12 @@ namespace Flywheel.Engine.Scheduling;
 /// sequences, admits waiting ones into free KV-cache slots, and runs ONE forward pass holding a decode row for every
 /// sequence that is generating plus prompt chunks (at most <see cref="ChunkTokens"/> per sequence) of those still
 /// prefilling, so a long prompt never stalls the decoders. Each sequence then samples from its own logits with its own
-/// sampler and stop handling. When the KV budget (<see cref="CacheCapacity"/> positions) cannot hold the next step,
-/// the latest-admitted sequence is preempted: its cache is dropped and it goes back to the front of the line, to be
-/// re-prefilled from its tokens (prompt and generated so far) later. Thread-safe: <see cref="Enqueue"/> and
+/// sampler and stop handling. The KV cache is paged and shared (<see cref="KeyValueCache"/>): a sequence takes blocks
+/// as it fills them, and a new sequence whose prompt starts like one computed before (a common system prompt, the
+/// earlier turns of a chat) attaches those blocks instead of prefilling them again. When the pool
+/// (<see cref="CacheCapacity"/> positions) cannot hold the next step, the latest-admitted sequence is preempted: its
+/// blocks are released and it goes back to the front of the line, to be resumed later from its tokens (prompt and
+/// generated so far), reattaching whatever of its prefix is still cached. Thread-safe: <see cref="Enqueue"/> and
 /// <see cref="Leave"/> may be called from any thread.
 /// </summary>
 public sealed class BatchScheduler : IDisposable
@@ -22,6 +26,7 @@ public sealed class BatchScheduler : IDisposable
     public const int ChunkTokens = 128;
 
     private readonly BatchSession _batch;
+    private readonly KeyValueCache _cache;                                 // loop thread only
     private readonly ITokenizer _tokenizer;
     private readonly Lock _gate = new();
     private readonly LinkedList<ScheduledSequence> _waiting = new();       // guarded by _gate
@@ -34,6 +39,7 @@ public sealed class BatchScheduler : IDisposable
     private readonly ScheduledSequence[] _stepSequences;                   // [max_seq]
     private long _arrivals;
     private long _cachedTokens;
+    private long _reusedTokens;
     private int _runningCount;
     private volatile bool _stopping;
 
@@ -44,11 +50,12 @@ public sealed class BatchScheduler : IDisposable
         _tokenizer = tokenizer;
         var capacity = cacheCapacity ?? (long)maxSequences * contextLength;
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2, nameof(cacheCapacity));
-        CacheCapacity = Math.Min(capacity, (long)maxSequences * contextLength);
-        // A sequence can never hold more than its slot or the whole budget.
-        ContextLength = (int)Math.Min(contextLength, CacheCapacity);
         QueueLimit = queueLimit;
-        _batch = new BatchSession(model, maxSequences, contextLength, ChunkTokens + maxSequences);
+        _batch = new BatchSession(model, maxSequences, contextLength, ChunkTokens + maxSequences, Math.Min(capacity, (long)maxSequences * contextLength));
+        _cache = _batch.Cache;
+        CacheCapacity = _cache.Capacity;
+        // A sequence can never hold more than its context or the whole pool.
+        ContextLength = (int)Math.Min(contextLength, CacheCapacity);
         for (var s = maxSequences - 1; s >= 0; s--) _freeSlots.Push(s);
         _stepTokens = new int[_batch.MaxTokens];
         _segments = new BatchSegment[maxSequences];
@@ -63,11 +70,14 @@ public sealed class BatchScheduler : IDisposable
     /// <summary>Most positions one sequence may hold: min(slot context, <see cref="CacheCapacity"/>).</summary>
     public int ContextLength { get; }
 
-    /// <summary>KV-cache positions all sequences together may hold.</summary>
+    /// <summary>KV-cache positions all sequences together may hold (whole blocks).</summary>
     public long CacheCapacity { get; }
 
-    /// <summary>KV-cache positions held now.</summary>
+    /// <summary>KV-cache positions in blocks held by running sequences now (a block shared by several counts once).</summary>
     public long CachedTokens => Interlocked.Read(ref _cachedTokens);
+
+    /// <summary>Prompt positions attached from cached prefix blocks instead of being computed, since start.</summary>
+    public long ReusedTokens => Interlocked.Read(ref _reusedTokens);
 
     /// <summary>Sequences in the running batch now.</summary>
     public int Running => Volatile.Read(ref _runningCount);
@@ -162,7 +172,8 @@ public sealed class BatchScheduler : IDisposable
             var s = _stepSequences[i];
             var segment = segments[i];
             s.Cached += segment.RowCount;
-            Interlocked.Add(ref _cachedTokens, segment.RowCount);
+            // Register the blocks this step filled, so later prompts with the same beginning can attach them.
+            _cache.Commit(s.Slot, CollectionsMarshal.AsSpan(s.Tokens));
             if (segment.LogitRows == 0) continue;
             var row = logits.Slice(logitRow * vocab, vocab);
             logitRow++;
@@ -175,7 +186,14 @@ public sealed class BatchScheduler : IDisposable
                 Finish(s, e);
             }
         }
+        PublishCacheUse();
         return true;
+    }
+
+    private void PublishCacheUse()
+    {
+        Interlocked.Exchange(ref _cachedTokens, (long)_cache.UsedBlocks * _cache.BlockSize);
+        Interlocked.Exchange(ref _reusedTokens, _cache.ReusedPositions);
     }
 
     /// <summary>Moves waiting sequences into free slots, oldest (and preempted) first.</summary>
@@ -198,7 +216,7 @@ public sealed class BatchScheduler : IDisposable
                 _waiting.RemoveFirst();
                 var s = first.Value;
                 s.Slot = _freeSlots.Pop();
-                s.Cached = 0;
+                s.Cached = _cache.AttachPrefix(s.Slot, CollectionsMarshal.AsSpan(s.Tokens));
                 _running.Add(s);
             }
         }
@@ -214,35 +232,37 @@ public sealed class BatchScheduler : IDisposable
     {
         _running.Sort(static (a, b) => a.Arrival.CompareTo(b.Arrival));
         segmentCount = 0;
-        var free = CacheCapacity - CachedTokens;
-        var decoders = 0;
+        // Budget in blocks: a decode row needs a new block only when it starts one; preempting a sequence gives back
+        // the blocks no other sequence shares.
+        var decoderBlocks = 0;
         foreach (var s in _running)
         {
-            if (s.Tokens.Count - s.Cached == 1) decoders++;
+            if (s.Tokens.Count - s.Cached == 1) decoderBlocks += _cache.BlocksNeeded(s.Slot, s.Cached + 1);
         }
-        while (free < decoders && _running.Count > 0)
+        while (_cache.FreeBlocks < decoderBlocks && _running.Count > 0)
         {
             var victim = _running[^1]; // sorted: the latest admitted
-            if (victim.Tokens.Count - victim.Cached == 1) decoders--;
-            free += victim.Cached;
+            if (victim.Tokens.Count - victim.Cached == 1) decoderBlocks -= _cache.BlocksNeeded(victim.Slot, victim.Cached + 1);
             Preempt(victim);
         }
+        var free = _cache.FreeBlocks;
         var rows = 0;
         foreach (var s in _running)
         {
             if (s.Tokens.Count - s.Cached != 1) continue;
+            free -= _cache.BlocksNeeded(s.Slot, s.Cached + 1);
             AddSegment(s, 1, ref rows, ref segmentCount);
-            free--;
         }
-        // Prefills (new, or recomputed after preemption): chunks within what is left of the pass and the budget.
+        // Prefills (new, or resumed after preemption): chunks within what is left of the pass and of the pool.
         foreach (var s in _running)
         {
             var pending = s.Tokens.Count - s.Cached;
             if (pending <= 1) continue;
-            var n = (int)Math.Min(Math.Min(pending, ChunkTokens), Math.Min(_batch.MaxTokens - rows, free));
+            var room = (long)(_cache.BlocksHeld(s.Slot) + free) * _cache.BlockSize - s.Cached;
+            var n = (int)Math.Min(Math.Min(pending, ChunkTokens), Math.Min(_batch.MaxTokens - rows, room));
             if (n <= 0) continue;
+            free -= _cache.BlocksNeeded(s.Slot, s.Cached + n);
             AddSegment(s, n, ref rows, ref segmentCount);
-            free -= n;
         }
         return rows;
     }
@@ -317,8 +337,8 @@ public sealed class BatchScheduler : IDisposable
             _freeSlots.Push(s.Slot);
             s.Slot = -1;
         }
-        Interlocked.Add(ref _cachedTokens, -s.Cached);
         s.Cached = 0;
+        PublishCacheUse();
     }
 
     private void Finish(ScheduledSequence s, Exception? error)

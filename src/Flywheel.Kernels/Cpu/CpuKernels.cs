@@ -170,9 +170,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     public void Rope(Span<float> data, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeParameters rope) =>
         _reference.Rope(data, rows, heads, headDim, positions, rope);
 
-    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
-        int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch) =>
-        _reference.Attention(query, keys, values, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable,
+        int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
+        Span<float> scratch) =>
+        _reference.Attention(query, keys, values, blockTable, blockSize, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
 
     public int AttentionScratchFloats(int contextLength, int heads, int headDim) =>
         _reference.AttentionScratchFloats(contextLength, heads, headDim);

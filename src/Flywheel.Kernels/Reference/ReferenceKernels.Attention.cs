@@ -12,15 +12,30 @@ public sealed partial class ReferenceKernels
     /// type), soft_max_ext(KQ · scale + causal mask), then KQV = mul_mat(V, KQ) with the probabilities rounded to F16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, Span<float> output,
-        int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable,
+        int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
+        Span<float> scratch)
     {
         if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not group over {kvHeads} KV heads");
+        if (blockSize < 1 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"block size {blockSize} is not a power of two");
         var group = heads / kvHeads;
         var kvStride = kvHeads * headDim;
+        var pool = new KvPages(blockTable, blockSize, kvStride);
+        var last = -1;
+        for (var t = 0; t < rows; t++)
+        {
+            if (positions[t] >= (long)blockTable.Length * blockSize) throw new ArgumentException($"position {positions[t]} is beyond the cache");
+            last = Math.Max(last, positions[t]);
+        }
+        // Every row read must lie inside the pool (the last block may be partly outside an unpaged buffer).
+        for (var j = 0; j * blockSize <= last; j++)
+        {
+            var end = ((long)blockTable[j] * blockSize + Math.Min(blockSize, last + 1 - j * blockSize)) * kvStride;
+            if (blockTable[j] < 0 || end > keys.Length || end > values.Length) throw new ArgumentException($"block {blockTable[j]} is outside the KV pool");
+        }
         if (FusedAttention)
         {
-            FusedAttentionForward(query, keys, values, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+            FusedAttentionForward(query, keys, values, pool, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
             return;
         }
         var q16 = scratch[..headDim];        // [headDim] query rounded to F16
@@ -28,7 +43,6 @@ public sealed partial class ReferenceKernels
         for (var t = 0; t < rows; t++)
         {
             var visible = positions[t] + 1;
-            if ((long)visible * kvStride > keys.Length) throw new ArgumentException($"position {positions[t]} is beyond the cache");
             for (var h = 0; h < heads; h++)
             {
                 var kvh = h / group;
@@ -37,7 +51,7 @@ public sealed partial class ReferenceKernels
                 var s = scores[..visible];
                 for (var j = 0; j < visible; j++)
                 {
-                    var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
+                    var k = keys.Slice(pool.Offset(j) + kvh * headDim, headDim);
                     double dot = 0;
                     for (var d = 0; d < headDim; d++) dot += Half16.ToFloat(k[d]) * q16[d];
                     s[j] = (float)dot * scale;
@@ -49,7 +63,7 @@ public sealed partial class ReferenceKernels
                     double acc = 0;
                     for (var j = 0; j < visible; j++)
                     {
-                        acc += Half16.Round(s[j]) * Half16.ToFloat(values[j * kvStride + kvh * headDim + d]);
+                        acc += Half16.Round(s[j]) * Half16.ToFloat(values[pool.Offset(j) + kvh * headDim + d]);
                     }
                     o[d] = (float)acc;
                 }
@@ -64,10 +78,9 @@ public sealed partial class ReferenceKernels
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FusedAttentionForward(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
-        Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+        KvPages pool, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
     {
         var group = heads / kvHeads;
-        var kvStride = kvHeads * headDim;
         var q16 = scratch[..headDim];                 // [headDim] query rounded to F16
         var acc = scratch.Slice(headDim, headDim);    // [headDim] V accumulator, values kept F16-representable
         for (var t = 0; t < rows; t++)
@@ -83,7 +96,7 @@ public sealed partial class ReferenceKernels
                 var max = float.NegativeInfinity;
                 for (var j = 0; j < visible; j++)
                 {
-                    var k = keys.Slice(j * kvStride + kvh * headDim, headDim);
+                    var k = keys.Slice(pool.Offset(j) + kvh * headDim, headDim);
                     double dot = 0;
                     for (var d = 0; d < headDim; d++) dot += Half16.ToFloat(k[d]) * q16[d];
                     var s = (float)dot * scale;
@@ -99,7 +112,7 @@ public sealed partial class ReferenceKernels
                     {
                         vs = MathF.Exp(s - max);
                     }
-                    var v = values.Slice(j * kvStride + kvh * headDim, headDim);
+                    var v = values.Slice(pool.Offset(j) + kvh * headDim, headDim);
                     for (var d = 0; d < headDim; d++) acc[d] = Half16.Round(MathF.FusedMultiplyAdd(Half16.ToFloat(v[d]), vs, acc[d]));
                     sum = sum * ms + vs;
                 }

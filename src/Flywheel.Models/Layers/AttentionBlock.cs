@@ -40,22 +40,25 @@ internal static class AttentionBlock
         // f16 cache, then attend per sequence over what that sequence holds.
         var scale = 1f / MathF.Sqrt(c.HeadDim);
         var kv = c.KvWidth;
+        var keys = cache.Keys(layer);       // [n_block · block_size, kv_width] pool, addressed through block tables
+        var values = cache.Values(layer);
         foreach (var s in segments)
         {
-            var keys = cache.Keys(layer, s.Sequence);
-            var values = cache.Values(layer, s.Sequence);
-            var kvOffset = s.StartPosition * kv;
             var rowKeys = key.Slice(s.StartRow * kv, s.RowCount * kv);
             var rowValues = value.Slice(s.StartRow * kv, s.RowCount * kv);
-            for (var i = 0; i < rowKeys.Length; i++)
+            for (var t = 0; t < s.RowCount; t++)
             {
-                keys[kvOffset + i] = Half16.FromFloat(rowKeys[i]);
-                values[kvOffset + i] = Half16.FromFloat(rowValues[i]);
+                var at = cache.Row(s.Sequence, s.StartPosition + t) * kv;
+                for (var i = 0; i < kv; i++)
+                {
+                    keys[at + i] = Half16.FromFloat(rowKeys[t * kv + i]);
+                    values[at + i] = Half16.FromFloat(rowValues[t * kv + i]);
+                }
             }
-            var visible = (s.StartPosition + s.RowCount) * kv;
             var qw = c.QueryWidth;
-            k.Attention(q.Slice(s.StartRow * qw, s.RowCount * qw), keys[..visible], values[..visible], attn.Slice(s.StartRow * qw, s.RowCount * qw),
-                s.RowCount, c.HeadCount, c.KvHeadCount, c.HeadDim, positions.Slice(s.StartRow, s.RowCount), scale, b.AttentionScratch);
+            k.Attention(q.Slice(s.StartRow * qw, s.RowCount * qw), keys, values, cache.BlockTable(s.Sequence), cache.BlockSize,
+                attn.Slice(s.StartRow * qw, s.RowCount * qw), s.RowCount, c.HeadCount, c.KvHeadCount, c.HeadDim,
+                positions.Slice(s.StartRow, s.RowCount), scale, b.AttentionScratch);
         }
         k.MatMul(w.Output, attn, projected, tokens, scratch);
         for (var i = 0; i < hidden.Length; i++) hidden[i] += projected[i];

@@ -67,6 +67,8 @@ internal static class Transformer
             if ((uint)id >= (uint)c.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} is outside the vocabulary of {c.VocabSize}");
             k.GetRow(w.TokenEmbedding, id, hidden.Slice(t * e, e));
         }
+        // Take (or copy-on-write) the cache blocks every segment writes, once for all layers.
+        foreach (var s in segments) cache.PrepareWrite(s.Sequence, s.StartPosition, s.StartPosition + s.RowCount);
         for (var l = 0; l < w.Layers.Count; l++)
         {
             AttentionBlock.Forward(k, c, w.Layers[l].Attention, b, cache, l, segments, n);

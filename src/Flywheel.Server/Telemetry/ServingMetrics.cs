@@ -33,6 +33,8 @@ public sealed class ServingMetrics : IDisposable
         _meter.CreateObservableGauge("flywheel.sequences.running", () => Each(models, e => e.Busy), "{sequence}", "Sequences in the running batch now.");
         _meter.CreateObservableGauge("flywheel.kv_cache.usage", () => Each(models, e => e.CacheCapacity == 0 ? 0 : (double)e.CachedTokens / e.CacheCapacity),
             "1", "Fraction of KV-cache positions held by running requests.");
+        _meter.CreateObservableCounter("flywheel.kv_cache.reused_tokens", () => Each(models, e => e.Scheduler.ReusedTokens), "{token}",
+            "Prompt positions attached from cached prefix blocks instead of being computed.");
     }
 
     /// <summary>Passes a generation's tokens through, timing them and counting them.</summary>
