@@ -12,4 +12,5 @@ root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(SynthCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());

@@ -14,19 +14,24 @@ namespace Flywheel.Cli.Commands;
 /// figure is the median tok/s over reps runs after one warm-up run. Peak RSS is VmHWM from /proc/self/status.
 /// With --json the last line is one JSON object: pp_tok_s, tg_tok_s, peak_rss_bytes, threads, model, kernels.
 /// The kernel set is FLYWHEEL_KERNELS's choice; the SIMD set runs with exactly --threads threads.
+/// <c>flywheel bench --bandwidth [--threads N] [--buffer-mib 1024] [--reps 5] [--json]</c> measures memory read
+/// bandwidth instead (<see cref="BenchBandwidth"/>); its JSON line is bandwidth_gb_s, reps_gb_s, buffer_bytes,
+/// threads, vector_bits.
 /// </summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "A GGUF file, Hugging Face folder, pulled model or hub id.", Required = true };
+        var model = new Option<string?>("--model", "-m") { Description = "A GGUF file, Hugging Face folder, pulled model or hub id." };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: all)." };
         var pp = new Option<int>("--pp") { Description = "Prompt tokens to prefill (0 skips).", DefaultValueFactory = _ => 512 };
         var tg = new Option<int>("--tg") { Description = "Tokens to generate (0 skips).", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--reps", "-r") { Description = "Repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on the last line." };
+        var bandwidth = new Option<bool>("--bandwidth") { Description = "Measure memory read bandwidth instead of a model." };
+        var bufferMib = new Option<int>("--buffer-mib") { Description = "Buffer size for --bandwidth, far above the last-level cache.", DefaultValueFactory = _ => 1024 };
         var command = new Command("bench", "Measure prompt processing and generation speed (as llama-bench does).");
-        foreach (var o in new Option[] { model, threads, pp, tg, reps, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, threads, pp, tg, reps, json, bandwidth, bufferMib }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var ppTokens = parse.GetValue(pp);
@@ -37,7 +42,12 @@ public static class BenchCommand
             var threadCount = parse.GetValue(threads);
             Threads.Apply(threadCount);
             var n = threadCount ?? Environment.ProcessorCount;
-            var path = ModelResolver.Resolve(parse.GetValue(model)!);
+            if (parse.GetValue(bandwidth))
+            {
+                if (parse.GetValue(model) is not null) throw new CliUsageException("--bandwidth measures memory, not a model: leave out --model");
+                return Bandwidth(n, parse.GetValue(bufferMib), repetitions, parse.GetValue(json));
+            }
+            var path = ModelResolver.Resolve(parse.GetValue(model) ?? throw new CliUsageException("--model is required (or --bandwidth)"));
             var kernels = KernelSets.Default is CpuKernels ? new CpuKernels(n) : KernelSets.Default;
             using var loaded = Model.Load(path, kernels);
             var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out);
@@ -53,6 +63,24 @@ public static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    private static int Bandwidth(int threads, int bufferMib, int reps, bool json)
+    {
+        if (bufferMib < 1) throw new CliUsageException($"--buffer-mib must be at least 1, got {bufferMib}");
+        var r = BenchBandwidth.Measure(bufferMib * 1048576L, threads, reps);
+        for (var i = 0; i < r.RepsGBps.Count; i++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rep {i + 1}: {r.RepsGBps[i]:F2} GB/s"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"memory read bandwidth: {r.MedianGBps:F2} GB/s (median of {reps}; {r.Threads} threads, {r.Bytes / 1048576} MiB buffer, {r.VectorBits}-bit loads)"));
+        if (json)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"bandwidth_gb_s\": {r.MedianGBps:F3}, \"reps_gb_s\": [{string.Join(", ", r.RepsGBps.Select(x => x.ToString("F3", CultureInfo.InvariantCulture)))}], \"buffer_bytes\": {r.Bytes}, \"threads\": {r.Threads}, \"vector_bits\": {r.VectorBits}}}"));
+        }
+        return 0;
     }
 
     internal static (double Pp, double Tg) Run(Model model, int pp, int tg, int reps, TextWriter log)
