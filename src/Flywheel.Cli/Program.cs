@@ -13,4 +13,6 @@ root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
+root.Subcommands.Add(DatasetCommand.Create());
 return CliErrors.Run(() => root.Parse(args).Invoke());
