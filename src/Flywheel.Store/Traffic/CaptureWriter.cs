@@ -56,6 +56,9 @@ public sealed class CaptureWriter : IAsyncDisposable
     /// <summary>Records whose write failed (their tasks hold the error).</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
+    /// <summary>Records waiting in the queue now (at most the capacity; excludes the batch being written).</summary>
+    public int Queued => _queue.Reader.Count;
+
     /// <summary>Transactions committed so far (Written / Batches is the mean batch size).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
