@@ -40,25 +40,8 @@ internal abstract partial class SqlFlywheelStore
                     throw new StoreException($"tenant '{dataset.Tenant}' already has a dataset named '{dataset.Name}'", e);
                 }
             }
-            await using (var insert = Command(connection, transaction,
-                "INSERT INTO dataset_examples (tenant, dataset, ordinal, split, record_id, messages_json) VALUES (@tenant, @name, @ordinal, @split, @record, @messages)"))
-            {
-                Add(insert, "tenant", dataset.Tenant);
-                Add(insert, "name", dataset.Name);
-                Add(insert, "ordinal", (long?)null);
-                Add(insert, "split", (string?)null);
-                Add(insert, "record", (string?)null);
-                Add(insert, "messages", (string?)null);
-                for (int i = 0; i < dataset.Examples.Count; i++)
-                {
-                    var example = dataset.Examples[i];
-                    Set(insert, "ordinal", (long)i);
-                    Set(insert, "split", SplitText(example.Split));
-                    Set(insert, "record", example.RecordId);
-                    Set(insert, "messages", example.MessagesJson);
-                    await insert.ExecuteNonQueryAsync(ct);
-                }
-            }
+            await InsertRowsAsync(connection, transaction, "dataset_examples", "tenant, dataset, ordinal, split, record_id, messages_json",
+                dataset.Examples.Select((e, i) => new object?[] { dataset.Tenant, dataset.Name, (long)i, SplitText(e.Split), e.RecordId, e.MessagesJson }), ct);
             await transaction.CommitAsync(ct);
             return new DatasetInfo(dataset.Tenant, dataset.Name, dataset.Source, train, test, FromMillis(now));
         }, cancellationToken);

@@ -24,53 +24,48 @@ internal abstract partial class SqlFlywheelStore
         {
             return Task.CompletedTask;
         }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in records)
+        {
+            if (!seen.Add(r.Id)) throw new StoreException($"{Description}: the batch holds traffic record id '{r.Id}' twice");
+        }
         return RunAsync(async (connection, ct) =>
         {
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using var insert = Command(connection, transaction,
-                $"INSERT INTO traffic ({TrafficColumns}) VALUES (@id, @tenant, @kind, @model, @adapter, @request, @parameters, @output, @tools, @prompt, @completion, @latency, @finish, @created)");
-            Add(insert, "id", (string?)null);
-            Add(insert, "tenant", (string?)null);
-            Add(insert, "kind", (string?)null);
-            Add(insert, "model", (string?)null);
-            Add(insert, "adapter", (string?)null);
-            Add(insert, "request", (string?)null);
-            Add(insert, "parameters", (string?)null);
-            Add(insert, "output", (string?)null);
-            Add(insert, "tools", (string?)null);
-            Add(insert, "prompt", (long?)null);
-            Add(insert, "completion", (long?)null);
-            AddDouble(insert, "latency", 0.0);
-            Add(insert, "finish", (string?)null);
-            Add(insert, "created", (long?)null);
-            foreach (var r in records)
+            bool duplicate = false;
+            await using (var transaction = await connection.BeginTransactionAsync(ct))
             {
-                Set(insert, "id", r.Id);
-                Set(insert, "tenant", r.Tenant);
-                Set(insert, "kind", TrafficKinds.ToText(r.Kind));
-                Set(insert, "model", r.Model);
-                Set(insert, "adapter", r.Adapter);
-                Set(insert, "request", r.RequestJson);
-                Set(insert, "parameters", r.ParametersJson);
-                Set(insert, "output", r.OutputText);
-                Set(insert, "tools", r.ToolCallsJson);
-                Set(insert, "prompt", (long)r.PromptTokens);
-                Set(insert, "completion", (long)r.CompletionTokens);
-                Set(insert, "latency", r.LatencyMs);
-                Set(insert, "finish", r.FinishReason);
-                Set(insert, "created", ToMillis(r.CreatedAt));
                 try
                 {
-                    await insert.ExecuteNonQueryAsync(ct);
+                    await InsertRowsAsync(connection, transaction, "traffic", TrafficColumns, records.Select(TrafficRow), ct);
+                    await transaction.CommitAsync(ct);
+                    return 0;
                 }
                 catch (Exception e) when (IsUniqueViolation(e))
                 {
-                    throw new StoreException($"{Description}: a traffic record with id '{r.Id}' already exists", e);
+                    duplicate = true;
                 }
             }
-            await transaction.CommitAsync(ct);
-            return 0;
+            // Name the record: the multi-row insert does not say which one, so ask after the rollback.
+            string? existing = duplicate ? await FirstExistingIdAsync(connection, records, ct) : null;
+            throw new StoreException($"{Description}: a traffic record with id '{existing ?? "?"}' already exists");
         }, cancellationToken);
+    }
+
+    private static object?[] TrafficRow(TrafficRecord r) =>
+    [
+        r.Id, r.Tenant, TrafficKinds.ToText(r.Kind), r.Model, r.Adapter, r.RequestJson, r.ParametersJson, r.OutputText, r.ToolCallsJson,
+        (long)r.PromptTokens, (long)r.CompletionTokens, r.LatencyMs, r.FinishReason, ToMillis(r.CreatedAt),
+    ];
+
+    private static async Task<string?> FirstExistingIdAsync(DbConnection connection, IReadOnlyList<TrafficRecord> records, CancellationToken ct)
+    {
+        foreach (var r in records)
+        {
+            await using var command = Command(connection, null, "SELECT 1 FROM traffic WHERE id = @id");
+            Add(command, "id", r.Id);
+            if (await command.ExecuteScalarAsync(ct) is not null) return r.Id;
+        }
+        return null;
     }
 
     public Task<TrafficRecord?> GetTrafficAsync(string tenant, string id, CancellationToken cancellationToken = default)

@@ -93,6 +93,69 @@ internal abstract partial class SqlFlywheelStore : IFlywheelStore
         }
     }
 
+    /// <summary>Rows per INSERT statement: one round trip carries many rows (PostgreSQL pays per statement), and
+    /// 64 rows of 14 columns stay far below SQLite's limit of 32766 parameters.</summary>
+    private const int RowsPerInsert = 64;
+
+    /// <summary>
+    /// Inserts rows with multi-row <c>INSERT ... VALUES (...), (...)</c> statements inside <paramref name="transaction"/>.
+    /// Values are string, long, double or null; each column's type is taken from its first non-null value, else text.
+    /// </summary>
+    protected static async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, string table, string columns,
+        IEnumerable<object?[]> rows, CancellationToken ct)
+    {
+        int width = columns.Split(',').Length;
+        var chunk = new List<object?[]>(RowsPerInsert);
+        foreach (var row in rows)
+        {
+            if (row.Length != width) throw new ArgumentException($"a row for {table} has {row.Length} values, not {width}");
+            chunk.Add(row);
+            if (chunk.Count == RowsPerInsert)
+            {
+                await InsertChunkAsync(connection, transaction, table, columns, width, chunk, ct);
+                chunk.Clear();
+            }
+        }
+        if (chunk.Count > 0) await InsertChunkAsync(connection, transaction, table, columns, width, chunk, ct);
+    }
+
+    private static async Task InsertChunkAsync(DbConnection connection, DbTransaction transaction, string table, string columns, int width,
+        List<object?[]> chunk, CancellationToken ct)
+    {
+        var sql = new System.Text.StringBuilder($"INSERT INTO {table} ({columns}) VALUES ");
+        await using var command = Command(connection, transaction, "");
+        var types = Enumerable.Range(0, width).Select(c => ColumnType(chunk, c)).ToArray();
+        for (int r = 0; r < chunk.Count; r++)
+        {
+            sql.Append(r == 0 ? "(" : ", (");
+            for (int c = 0; c < width; c++)
+            {
+                string name = "p" + r.ToString(CultureInfo.InvariantCulture) + "_" + c.ToString(CultureInfo.InvariantCulture);
+                sql.Append(c == 0 ? "@" : ", @").Append(name);
+                Add(command, name, chunk[r][c], types[c]);
+            }
+            sql.Append(')');
+        }
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static DbType ColumnType(List<object?[]> rows, int column)
+    {
+        foreach (var row in rows)
+        {
+            switch (row[column])
+            {
+                case long: return DbType.Int64;
+                case double: return DbType.Double;
+                case string: return DbType.String;
+                case null: continue;
+                default: throw new ArgumentException($"unsupported column value {row[column]!.GetType().Name}");
+            }
+        }
+        return DbType.String;
+    }
+
     protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
     {
         var command = connection.CreateCommand();
@@ -114,7 +177,7 @@ internal abstract partial class SqlFlywheelStore : IFlywheelStore
 
     protected static void AddDouble(DbCommand command, string name, double value) => Add(command, name, value, DbType.Double);
 
-    private static void Add(DbCommand command, string name, object? value, DbType type)
+    protected static void Add(DbCommand command, string name, object? value, DbType type)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;

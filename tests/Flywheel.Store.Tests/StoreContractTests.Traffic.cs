@@ -1,3 +1,4 @@
+using Flywheel.Store.Datasets;
 using Flywheel.Store.Feedback;
 using Flywheel.Store.Traffic;
 
@@ -17,6 +18,23 @@ public abstract partial class StoreContractTests
         Assert.StartsWith("cmpl-", completion.Id, StringComparison.Ordinal);
         Assert.Equal(2, await Store.CountTrafficAsync("acme"));
         Assert.Null(await Store.GetTrafficAsync("acme", "chatcmpl-unknown"));
+    }
+
+    [ProviderFact]
+    public async Task A_batch_larger_than_one_insert_statement_round_trips_in_order()
+    {
+        // 150 rows span three multi-row INSERT statements; every other row has its nullable columns null.
+        var records = Enumerable.Range(0, 150).Select(i => i % 2 == 0
+            ? Record("acme", at: DateTimeOffset.UnixEpoch.AddSeconds(i))
+            : Record("acme", output: null, at: DateTimeOffset.UnixEpoch.AddSeconds(i)) with { Adapter = null, ParametersJson = null, FinishReason = null }).ToList();
+        await Store.WriteTrafficAsync(records);
+        Assert.Equal(records, (await Store.QueryExchangesAsync("acme")).Select(e => e.Record));
+
+        var examples = records.Select((r, i) => new DatasetExample(
+            $$"""[{"role":"user","content":"q{{i}}"},{"role":"assistant","content":"a{{i}}"}]""", i % 3 == 0 ? DatasetSplit.Test : DatasetSplit.Train, i % 2 == 0 ? r.Id : null)).ToList();
+        var info = await Store.CreateDatasetAsync(new NewDataset("acme", "big", "test", examples));
+        Assert.Equal((100, 50), (info.TrainCount, info.TestCount));
+        Assert.Equal(examples, await Store.GetDatasetExamplesAsync("acme", "big", DatasetSplit.All));
     }
 
     [ProviderFact]
