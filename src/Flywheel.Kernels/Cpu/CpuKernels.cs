@@ -20,17 +20,25 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     private readonly ReferenceKernels _reference = new();
     private readonly KernelThreadPool _pool;
 
+    private readonly bool _vnni;
+
     /// <param name="threads">Threads per matmul, the calling thread included; 0 = one per logical processor.</param>
-    public CpuKernels(int threads = 0)
+    /// <param name="useVnni">Use AVX-VNNI (vpdpbusd) for int8 dot products when the CPU has it; false keeps to
+    /// AVX2's pmaddubsw/pmaddwd (the "avx2" set, also how the tests cover the fallback on VNNI machines).</param>
+    public CpuKernels(int threads = 0, bool useVnni = true)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("the CPU kernel set needs AVX2 and FMA");
         _pool = new KernelThreadPool(threads > 0 ? threads : Environment.ProcessorCount);
+        _vnni = useVnni && TiledMatMul.VnniAvailable;
     }
 
     /// <summary>True when this machine can run the set.</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
-    public string Name => "avx2";
+    public string Name => _vnni ? "avx-vnni" : "avx2";
+
+    /// <summary>True when this machine has AVX-VNNI, which the "avx-vnni" variant of the set uses.</summary>
+    public static bool VnniSupported => IsSupported && TiledMatMul.VnniAvailable;
 
     public int Threads => _pool.Threads;
 
@@ -45,8 +53,18 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         _ => false,
     };
 
-    public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows) =>
-        _reference.MatMulScratchBytes(weightType, inputFeatures, rows);
+    /// <summary>The reference's quantized activation rows, plus their lane-group copy when the tiled path may run.</summary>
+    public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows)
+    {
+        var bytes = _reference.MatMulScratchBytes(weightType, inputFeatures, rows);
+        if (rows >= TiledMatMul.TileCols && TiledMatMul.Supports(weightType, _vnni))
+        {
+            bytes = AlignUp(bytes) + TiledMatMul.ActivationBytes(weightType, inputFeatures, rows);
+        }
+        return bytes;
+    }
+
+    private static long AlignUp(long bytes) => (bytes + 63) & ~63L;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch)
@@ -82,6 +100,33 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             var quantChunks = (rows + job.ChunkRows - 1) / job.ChunkRows;
             if ((long)rows * inFeatures < 65536) QuantizeInline(ref job);
             else _pool.Run(&QuantizeChunk, &job, quantChunks);
+
+            if (rows >= TiledMatMul.TileCols && TiledMatMul.Supports(weight.Type, _vnni))
+            {
+                var packedOffset = AlignUp(actRowBytes * rows);
+                var packedBytes = TiledMatMul.ActivationBytes(weight.Type, inFeatures, rows);
+                if (scratch.Length < packedOffset + packedBytes) throw new ArgumentException("matmul scratch is too small");
+                var tiled = new TiledMatMul.Job
+                {
+                    Weight = weight.Data,
+                    WeightRowBytes = weight.RowBytes,
+                    Type = weight.Type,
+                    Act = act,
+                    ActRowBytes = actRowBytes,
+                    Packed = act + packedOffset,
+                    Output = y,
+                    Rows = rows,
+                    InFeatures = inFeatures,
+                    OutFeatures = outFeatures,
+                    ChunkRows = TiledMatMul.ChunkRowsFor(weight.Type, inFeatures, outFeatures, _pool.Threads),
+                    Vnni = _vnni,
+                };
+                var paddedRows = (rows + TiledMatMul.TileCols - 1) / TiledMatMul.TileCols * TiledMatMul.TileCols;
+                _pool.Run(&TiledMatMul.PackActivationRow, &tiled, paddedRows);
+                var paddedOut = (outFeatures + TiledMatMul.TileRows - 1) / TiledMatMul.TileRows * TiledMatMul.TileRows;
+                _pool.Run(&TiledMatMul.RunChunk, &tiled, (paddedOut + tiled.ChunkRows - 1) / tiled.ChunkRows);
+                return;
+            }
 
             // Output rows in chunks: enough chunks for balance on a noisy machine, each big enough to amortize.
             var work = (long)outFeatures * inFeatures * rows;
@@ -169,11 +214,6 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
 
     public void Rope(Span<float> data, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeParameters rope) =>
         _reference.Rope(data, rows, heads, headDim, positions, rope);
-
-    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable,
-        int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
-        Span<float> scratch) =>
-        _reference.Attention(query, keys, values, blockTable, blockSize, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
 
     public int AttentionScratchFloats(int contextLength, int heads, int headDim) =>
         _reference.AttentionScratchFloats(contextLength, heads, headDim);

@@ -7,16 +7,23 @@ internal static class KernelSetParity
 {
     public const string SkipReason = "this CPU lacks AVX2/FMA, so no accelerated kernel set runs here";
 
-    private static readonly Lazy<CpuKernels> Multi = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
-    private static readonly Lazy<CpuKernels> Single = new(() => new CpuKernels(1));
+    private static readonly Lazy<CpuKernels> Multi = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false));
+    private static readonly Lazy<CpuKernels> Single = new(() => new CpuKernels(1, useVnni: false));
+    private static readonly Lazy<CpuKernels> Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
 
-    /// <summary>"avx2" (a pool of at least two threads, so chunking is exercised even on one core) and "avx2-1t".</summary>
+    /// <summary>"avx2" (pmaddubsw; a pool of at least two threads, so chunking is exercised even on one core) and "avx2-1t".</summary>
     public static IEnumerable<string> Names => CpuKernels.IsSupported ? ["avx2", "avx2-1t"] : ["none"];
+
+    /// <summary>"avx-vnni" (vpdpbusd, two threads); its theories skip with <see cref="VnniSkipReason"/> without AVX-VNNI.</summary>
+    public static IEnumerable<string> VnniNames => ["avx-vnni"];
+
+    public const string VnniSkipReason = "this CPU lacks AVX-VNNI, so the avx-vnni kernel set cannot run here";
 
     public static IKernelSet Get(string name) => name switch
     {
         "avx2" => Multi.Value,
         "avx2-1t" => Single.Value,
+        "avx-vnni" => Vnni.Value,
         _ => throw new ArgumentException($"no kernel set {name}"),
     };
 }
@@ -36,5 +43,14 @@ public sealed class AcceleratedFactAttribute : FactAttribute
     public AcceleratedFactAttribute()
     {
         if (!CpuKernels.IsSupported) Skip = KernelSetParity.SkipReason;
+    }
+}
+
+/// <summary>A theory skipped, with the reason, when the CPU lacks AVX-VNNI.</summary>
+public sealed class VnniTheoryAttribute : TheoryAttribute
+{
+    public VnniTheoryAttribute()
+    {
+        if (!CpuKernels.VnniSupported) Skip = KernelSetParity.VnniSkipReason;
     }
 }

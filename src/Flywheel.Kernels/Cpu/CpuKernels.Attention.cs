@@ -1,0 +1,245 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Flywheel.Kernels.Cpu;
+
+public sealed unsafe partial class CpuKernels
+{
+    private const int AttentionBlock = 16; // cache positions converted from F16 at once and shared by a head group
+
+    [ThreadStatic] private static float* t_attentionScratch;
+    [ThreadStatic] private static int t_attentionScratchFloats;
+
+    private struct AttentionJob
+    {
+        public float* Query;      // [rows, heads, headDim]
+        public ushort* Keys;      // [pool rows, kvHeads, headDim] binary16
+        public ushort* Values;    // [pool rows, kvHeads, headDim] binary16
+        public int* BlockTable;   // [blocks] pool block of each block of positions
+        public int BlockShift;    // log2 of the block size
+        public float* Output;     // [rows, heads, headDim]
+        public int* Positions;    // [rows]
+        public int Heads;
+        public int KvHeads;
+        public int HeadDim;
+        public float Scale;
+    }
+
+    /// <summary>
+    /// Streaming (flash-style) attention with the reference's numerics: Q rounded to F16, the V accumulator rounded
+    /// to F16 after every multiply-add, the softmax kept online. Differences from the reference are float rounding
+    /// only: q·k sums in float lanes rather than one double chain, and the running max moves once per block of
+    /// <see cref="AttentionBlock"/> positions (so exp(s − max) is taken in vectors) rather than per position.
+    /// The query heads that share a KV head run together, so each cached key and value is converted from F16 once per
+    /// group; (row, KV head) pairs are spread over the thread pool. Head sizes that are not a multiple of 8 take the
+    /// reference.
+    /// </summary>
+    public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable,
+        int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
+        Span<float> scratch)
+    {
+        if (headDim % 8 != 0)
+        {
+            _reference.Attention(query, keys, values, blockTable, blockSize, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+            return;
+        }
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not group over {kvHeads} KV heads");
+        if (blockSize < 1 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"block size {blockSize} is not a power of two");
+        if (query.Length < (long)rows * heads * headDim || output.Length < (long)rows * heads * headDim)
+        {
+            throw new ArgumentException("query and output must hold rows × heads × headDim floats");
+        }
+        if (positions.Length < rows) throw new ArgumentException("one position per query row is needed");
+        var kvStride = (long)kvHeads * headDim;
+        var last = -1;
+        for (var t = 0; t < rows; t++)
+        {
+            if (positions[t] < 0 || positions[t] >= (long)blockTable.Length * blockSize) throw new ArgumentException($"position {positions[t]} is beyond the cache");
+            last = Math.Max(last, positions[t]);
+        }
+        // Every row read must lie inside the pool (the last block may be partly outside an unpaged buffer).
+        for (var j = 0; j * blockSize <= last; j++)
+        {
+            var end = ((long)blockTable[j] * blockSize + Math.Min(blockSize, last + 1 - j * blockSize)) * kvStride;
+            if (blockTable[j] < 0 || end > keys.Length || end > values.Length) throw new ArgumentException($"block {blockTable[j]} is outside the KV pool");
+        }
+        fixed (float* q = query)
+        fixed (ushort* k = keys)
+        fixed (ushort* v = values)
+        fixed (int* table = blockTable)
+        fixed (float* o = output)
+        fixed (int* p = positions)
+        {
+            var job = new AttentionJob
+            {
+                Query = q, Keys = k, Values = v, BlockTable = table, BlockShift = int.Log2(blockSize), Output = o, Positions = p,
+                Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale,
+            };
+            var chunks = rows * kvHeads;
+            if (chunks == 1) AttentionChunk(&job, 0);
+            else _pool.Run(&AttentionChunk, &job, chunks);
+        }
+    }
+
+    private static float* AttentionScratch(int floats)
+    {
+        if (t_attentionScratchFloats < floats)
+        {
+            if (t_attentionScratch != null) NativeMemory.AlignedFree(t_attentionScratch);
+            t_attentionScratch = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+            t_attentionScratchFloats = floats;
+        }
+        return t_attentionScratch;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AttentionChunk(void* context, int chunk)
+    {
+        ref var job = ref *(AttentionJob*)context;
+        var d = job.HeadDim;
+        var t = chunk / job.KvHeads;
+        var kvh = chunk % job.KvHeads;
+        var group = job.Heads / job.KvHeads;
+        var visible = job.Positions[t] + 1;
+        var kvStride = (long)job.KvHeads * d;
+
+        // Scratch: q16 [group, d], acc [group, d], keys and values of a block [AttentionBlock, d] each, scores [block].
+        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + AttentionBlock + 2 * group);
+        var acc = q16 + group * d;
+        var kf = acc + group * d;
+        var vf = kf + AttentionBlock * d;
+        var scores = vf + AttentionBlock * d;
+        var maxes = scores + AttentionBlock;
+        var sums = maxes + group;
+
+        var firstHead = kvh * group;
+        for (var g = 0; g < group; g++)
+        {
+            var src = job.Query + ((long)t * job.Heads + firstHead + g) * d;
+            for (var i = 0; i < d; i += 8)
+            {
+                RoundToHalf(Vector256.Load(src + i)).Store(q16 + g * d + i);
+                Vector256<float>.Zero.Store(acc + g * d + i);
+            }
+            maxes[g] = float.NegativeInfinity;
+            sums[g] = 0f;
+        }
+
+        var scale = job.Scale;
+        for (var j0 = 0; j0 < visible; j0 += AttentionBlock)
+        {
+            var n = Math.Min(AttentionBlock, visible - j0);
+            for (var jj = 0; jj < n; jj++)
+            {
+                var j = j0 + jj;
+                var mask = (1 << job.BlockShift) - 1;
+                var row = (long)((job.BlockTable[j >> job.BlockShift] << job.BlockShift) | (j & mask)) * kvStride + kvh * d;
+                for (var i = 0; i < d; i += 8)
+                {
+                    HalfToFloat(Vector128.Load(job.Keys + row + i)).Store(kf + jj * d + i);
+                    HalfToFloat(Vector128.Load(job.Values + row + i)).Store(vf + jj * d + i);
+                }
+            }
+            for (var g = 0; g < group; g++)
+            {
+                var qg = q16 + g * d;
+                var blockMax = float.NegativeInfinity;
+                for (var jj = 0; jj < n; jj++)
+                {
+                    var kr = kf + jj * d;
+                    var s0 = Vector256<float>.Zero;
+                    var s1 = Vector256<float>.Zero;
+                    var i = 0;
+                    for (; i + 16 <= d; i += 16)
+                    {
+                        s0 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i), Vector256.Load(qg + i), s0);
+                        s1 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i + 8), Vector256.Load(qg + i + 8), s1);
+                    }
+                    if (i < d) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i), Vector256.Load(qg + i), s0);
+                    var s = Vector256.Sum(s0 + s1) * scale;
+                    scores[jj] = s;
+                    blockMax = MathF.Max(blockMax, s);
+                }
+                var ag = acc + g * d;
+                var max = maxes[g];
+                var ms = 1f;
+                if (blockMax > max)
+                {
+                    ms = MathF.Exp(max - blockMax); // 0 on the first block, where the accumulator is still 0
+                    max = blockMax;
+                    maxes[g] = max;
+                    var vms = Vector256.Create(ms);
+                    for (var i = 0; i < d; i += 8) RoundToHalf(Vector256.Load(ag + i) * vms).Store(ag + i);
+                }
+                var blockSum = 0f;
+                var jv = 0;
+                var vmax = Vector256.Create(max);
+                for (; jv + 8 <= n; jv += 8)
+                {
+                    var e = Vector256.Exp(Vector256.Load(scores + jv) - vmax);
+                    e.Store(scores + jv);
+                }
+                for (; jv < n; jv++) scores[jv] = MathF.Exp(scores[jv] - max);
+                for (var jj = 0; jj < n; jj++)
+                {
+                    var p = scores[jj];
+                    blockSum += p;
+                    var vp = Vector256.Create(p);
+                    var vr = vf + jj * d;
+                    for (var i = 0; i < d; i += 8)
+                    {
+                        RoundToHalf(Vector256.FusedMultiplyAdd(Vector256.Load(vr + i), vp, Vector256.Load(ag + i))).Store(ag + i);
+                    }
+                }
+                sums[g] = sums[g] * ms + blockSum;
+            }
+        }
+
+        for (var g = 0; g < group; g++)
+        {
+            var inv = Vector256.Create(sums[g] == 0f ? 0f : 1f / sums[g]);
+            var dst = job.Output + ((long)t * job.Heads + firstHead + g) * d;
+            for (var i = 0; i < d; i += 8) (Vector256.Load(acc + g * d + i) * inv).Store(dst + i);
+        }
+    }
+
+    /// <summary>
+    /// binary16 → float for 8 values, exact for every pattern: the exponent and mantissa bits move up 13 places and a
+    /// multiply by 2^112 rebiases the exponent (turning half subnormals into float normals exactly); infinities and
+    /// NaNs get the float's all-ones exponent.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> HalfToFloat(Vector128<ushort> h)
+    {
+        var x = Avx2.ConvertToVector256Int32(h).AsUInt32(); // zero-extended 16 → 32 bits
+        var magnitude = x & Vector256.Create(0x7FFFu);
+        var sign = Vector256.ShiftLeft(x & Vector256.Create(0x8000u), 16);
+        var value = (Vector256.ShiftLeft(magnitude, 13).AsSingle() * Vector256.Create(5.192297e33f)).AsUInt32(); // 2^112
+        var special = Vector256.GreaterThanOrEqual(magnitude, Vector256.Create(0x7C00u));
+        value = Vector256.ConditionalSelect(special, Vector256.ShiftLeft(magnitude, 13) | Vector256.Create(0x7F800000u), value);
+        return (value | sign).AsSingle();
+    }
+
+    /// <summary>
+    /// Rounds 8 floats to the nearest binary16 value (ties to even) and back, as Half16.Round does one at a time:
+    /// normal halves drop 13 mantissa bits with round-to-nearest-even, values past 65504 become infinity, and values
+    /// below 2^−14 (half subnormals) snap to multiples of 2^−24 through an add of 0.5, whose float ulp is 2^−24.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> RoundToHalf(Vector256<float> v)
+    {
+        var bits = v.AsUInt32();
+        var sign = bits & Vector256.Create(0x80000000u);
+        var abs = bits ^ sign;
+        var normal = (abs + Vector256.Create(0x0FFFu) + (Vector256.ShiftRightLogical(abs, 13) & Vector256<uint>.One)) & Vector256.Create(0xFFFFE000u);
+        normal = Vector256.ConditionalSelect(Vector256.GreaterThan(normal, Vector256.Create(0x477FE000u)), Vector256.Create(0x7F800000u), normal);
+        var half = Vector256.Create(0.5f);
+        var tiny = ((abs.AsSingle() + half) - half).AsUInt32();
+        var result = Vector256.ConditionalSelect(Vector256.LessThan(abs, Vector256.Create(0x38800000u)), tiny, normal);
+        // NaN stays NaN (the normal path keeps a non-zero mantissa for every NaN but 0x7FFFE001..; pass them through).
+        result = Vector256.ConditionalSelect(Vector256.GreaterThan(abs, Vector256.Create(0x7F800000u)), abs, result);
+        return (result | sign).AsSingle();
+    }
+}

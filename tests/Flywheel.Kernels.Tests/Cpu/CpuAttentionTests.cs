@@ -1,0 +1,145 @@
+using System.Runtime.Intrinsics;
+using Flywheel.Kernels.Cpu;
+using Flywheel.Kernels.Reference;
+using Xunit.Abstractions;
+
+namespace Flywheel.Kernels.Tests.Cpu;
+
+/// <summary>The CPU set's streaming attention and its F16 helpers against the reference.</summary>
+public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// Attention: both keep the V accumulator in F16, but the CPU set sums q·k in float lanes and moves the running
+    /// max once per 16 positions, so accumulator roundings can land on neighbouring halves: the error allowed is this
+    /// fraction of the largest |output| (a few F16 ulps, 2^−11 ≈ 4.9e-4 each).
+    /// </summary>
+    public const float AttentionRelativeTolerance = 2e-3f;
+
+    private static float[] RandomFloats(int n, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        var v = new float[n];
+        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
+        return v;
+    }
+
+    [AcceleratedFact]
+    public void HalfToFloat_is_exact_for_every_bit_pattern()
+    {
+        var bits = new ushort[8];
+        var got = new float[8];
+        for (var i = 0; i < 65536; i += 8)
+        {
+            for (var l = 0; l < 8; l++) bits[l] = (ushort)(i + l);
+            fixed (ushort* b = bits)
+            fixed (float* g = got)
+            {
+                CpuKernels.HalfToFloat(Vector128.Load(b)).Store(g);
+            }
+            for (var l = 0; l < 8; l++)
+            {
+                var expected = Half16.ToFloat(bits[l]);
+                if (float.IsNaN(expected)) Assert.True(float.IsNaN(got[l]), $"0x{bits[l]:X4}");
+                else Assert.Equal(BitConverter.SingleToUInt32Bits(expected), BitConverter.SingleToUInt32Bits(got[l]));
+            }
+        }
+    }
+
+    [AcceleratedFact]
+    public void RoundToHalf_matches_Half16_Round()
+    {
+        var r = new Random(5);
+        var values = new List<float> { 0f, -0f, 65504f, 65519.99f, 65520f, -65520f, 1e-8f, 2.9802322e-8f, 2.9802326e-8f, 6.1035156e-5f,
+            6.1035152e-5f, -3e-6f, 1f + 1f / 4096, 1f + 3f / 4096, float.PositiveInfinity, float.NegativeInfinity };
+        for (var i = 0; i < 200_000; i++)
+        {
+            // Random magnitudes from 2^-30 to 2^18, both signs, plus random bit patterns.
+            values.Add((float)((r.NextDouble() * 2 - 1) * Math.Pow(2, r.Next(-30, 18))));
+            values.Add(BitConverter.UInt32BitsToSingle((uint)r.NextInt64(0, 1L << 32)));
+        }
+        while (values.Count % 8 != 0) values.Add(1f);
+        var input = values.ToArray();
+        var got = new float[input.Length];
+        fixed (float* x = input)
+        fixed (float* y = got)
+        {
+            for (var i = 0; i < input.Length; i += 8) CpuKernels.RoundToHalf(Vector256.Load(x + i)).Store(y + i);
+        }
+        for (var i = 0; i < input.Length; i++)
+        {
+            var expected = Half16.Round(input[i]);
+            if (float.IsNaN(expected)) Assert.True(float.IsNaN(got[i]), $"{input[i]}");
+            else Assert.True(BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(got[i]),
+                $"{input[i]:R}: expected {expected:R}, got {got[i]:R}");
+        }
+    }
+
+    public static TheoryData<string, int, int, int, int, int> Cases()
+    {
+        var data = new TheoryData<string, int, int, int, int, int>();
+        foreach (var set in KernelSetParity.Names)
+        {
+            // heads, kvHeads, headDim, rows, context: Qwen2.5-0.5B's 14/2/64, plain MHA, head sizes with a tail of 8,
+            // one not a multiple of 8 (reference fallback), contexts inside one block, at a block edge and across many.
+            data.Add(set, 14, 2, 64, 1, 1);
+            data.Add(set, 14, 2, 64, 5, 37);
+            data.Add(set, 4, 4, 16, 3, 16);
+            data.Add(set, 4, 2, 24, 17, 17);
+            data.Add(set, 2, 1, 8, 2, 33);
+            data.Add(set, 4, 2, 12, 3, 9);
+            data.Add(set, 8, 2, 128, 4, 300);
+            data.Add(set, 14, 2, 64, 70, 769);
+        }
+        return data;
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(Cases))]
+    public void Attention_matches_reference(string set, int heads, int kvHeads, int headDim, int rows, int context)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var q = RandomFloats(rows * heads * headDim, 1 + context, 3f);
+        // A paged pool with the sequence's blocks scattered in reverse order behind a spare block (block size 4, so
+        // most cases cross several blocks and one ends inside a block).
+        const int blockSize = 4;
+        var blocks = (context + blockSize - 1) / blockSize;
+        var table = Enumerable.Range(0, blocks).Select(b => blocks - b).ToArray();
+        var stride = kvHeads * headDim;
+        var k = new ushort[(blocks + 1) * blockSize * stride];
+        var v = new ushort[k.Length];
+        var kf = RandomFloats(k.Length, 2 + context, 2f);
+        var vf = RandomFloats(v.Length, 3 + context, 1.5f);
+        for (var i = 0; i < k.Length; i++) { k[i] = Half16.FromFloat(kf[i]); v[i] = Half16.FromFloat(vf[i]); }
+        // The last rows of a prompt: positions context−rows .. context−1.
+        var positions = Enumerable.Range(context - rows, rows).ToArray();
+        var scale = 1 / MathF.Sqrt(headDim);
+        var expected = new float[q.Length];
+        var actual = new float[q.Length];
+        KernelSets.Reference.Attention(q, k, v, table, blockSize, expected, rows, heads, kvHeads, headDim, positions, scale,
+            new float[KernelSets.Reference.AttentionScratchFloats(context, heads, headDim)]);
+        kernels.Attention(q, k, v, table, blockSize, actual, rows, heads, kvHeads, headDim, positions, scale,
+            new float[kernels.AttentionScratchFloats(context, heads, headDim)]);
+        var maxAbs = expected.Max(MathF.Abs);
+        var maxDiff = 0f;
+        for (var i = 0; i < expected.Length; i++) maxDiff = MathF.Max(maxDiff, MathF.Abs(expected[i] - actual[i]));
+        output.WriteLine($"{set} heads {heads}/{kvHeads} × {headDim}, {rows} rows over {context}: max |Δ| = {maxDiff} (max |y| {maxAbs})");
+        Assert.True(maxDiff <= AttentionRelativeTolerance * maxAbs, $"max difference {maxDiff} exceeds {AttentionRelativeTolerance * maxAbs}");
+    }
+
+    [AcceleratedFact]
+    public void Attention_refuses_positions_beyond_the_cache()
+    {
+        var kernels = KernelSetParity.Get("avx2");
+        var q = new float[2 * 8];
+        var k = new ushort[3 * 8];
+        var ex = Assert.Throws<ArgumentException>(() =>
+            kernels.Attention(q, k, k, [0], 2, new float[16], 1, 2, 1, 8, [3], 1f, new float[64]));
+        Assert.Contains("beyond the cache", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            kernels.Attention(q, k, k, [0, 2], 2, new float[16], 1, 2, 1, 8, [3], 1f, new float[64]));
+        Assert.Contains("outside the KV pool", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            kernels.Attention(q, k, k, [0, 1], 3, new float[16], 1, 2, 1, 8, [1], 1f, new float[64]));
+        Assert.Contains("power of two", ex.Message);
+    }
+}
