@@ -28,10 +28,10 @@ public sealed unsafe partial class CpuKernels
     }
 
     /// <summary>
-    /// Streaming (flash-style) attention with the reference's numerics: Q rounded to F16, the V accumulator rounded
-    /// to F16 after every multiply-add, the softmax kept online. Differences from the reference are float rounding
-    /// only: q·k sums in float lanes rather than one double chain, and the running max moves once per block of
-    /// <see cref="AttentionBlock"/> positions (so exp(s − max) is taken in vectors) rather than per position.
+    /// Streaming (flash-style) attention with the reference's numerics step for step: Q rounded to F16, q·k summed in
+    /// double, the softmax kept online position by position, and the V accumulator rounded to F16 after every
+    /// multiply-add. Differences from the reference come only from the order of the double q·k sum (almost always
+    /// exact) (exp is MathF.Exp, as there).
     /// The query heads that share a KV head run together, so each cached key and value is converted from F16 once per
     /// group; (row, KV head) pairs are spread over the thread pool. Head sizes that are not a multiple of 8 take the
     /// reference.
@@ -106,12 +106,13 @@ public sealed unsafe partial class CpuKernels
         var kvStride = (long)job.KvHeads * d;
 
         // Scratch: q16 [group, d], acc [group, d], keys and values of a block [AttentionBlock, d] each, scores [block].
-        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + AttentionBlock + 2 * group);
+        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + 2 * AttentionBlock + 2 * group);
         var acc = q16 + group * d;
         var kf = acc + group * d;
         var vf = kf + AttentionBlock * d;
         var scores = vf + AttentionBlock * d;
-        var maxes = scores + AttentionBlock;
+        var exps = scores + AttentionBlock;
+        var maxes = exps + AttentionBlock;
         var sums = maxes + group;
 
         var firstHead = kvh * group;
@@ -145,55 +146,55 @@ public sealed unsafe partial class CpuKernels
             for (var g = 0; g < group; g++)
             {
                 var qg = q16 + g * d;
-                var blockMax = float.NegativeInfinity;
-                for (var jj = 0; jj < n; jj++)
-                {
-                    var kr = kf + jj * d;
-                    var s0 = Vector256<float>.Zero;
-                    var s1 = Vector256<float>.Zero;
-                    var i = 0;
-                    for (; i + 16 <= d; i += 16)
-                    {
-                        s0 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i), Vector256.Load(qg + i), s0);
-                        s1 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i + 8), Vector256.Load(qg + i + 8), s1);
-                    }
-                    if (i < d) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(kr + i), Vector256.Load(qg + i), s0);
-                    var s = Vector256.Sum(s0 + s1) * scale;
-                    scores[jj] = s;
-                    blockMax = MathF.Max(blockMax, s);
-                }
-                var ag = acc + g * d;
+                for (var jj = 0; jj < n; jj++) scores[jj] = Dot(kf + jj * d, qg, d) * scale;
+
+                // The reference's online softmax, position by position: a new maximum rescales the accumulator by
+                // exp(old − new) and adds its value with weight 1; any other position adds with exp(s − max).
                 var max = maxes[g];
-                var ms = 1f;
-                if (blockMax > max)
-                {
-                    ms = MathF.Exp(max - blockMax); // 0 on the first block, where the accumulator is still 0
-                    max = blockMax;
-                    maxes[g] = max;
-                    var vms = Vector256.Create(ms);
-                    for (var i = 0; i < d; i += 8) RoundToHalf(Vector256.Load(ag + i) * vms).Store(ag + i);
-                }
-                var blockSum = 0f;
-                var jv = 0;
-                var vmax = Vector256.Create(max);
-                for (; jv + 8 <= n; jv += 8)
-                {
-                    var e = Vector256.Exp(Vector256.Load(scores + jv) - vmax);
-                    e.Store(scores + jv);
-                }
-                for (; jv < n; jv++) scores[jv] = MathF.Exp(scores[jv] - max);
+                var newMax = 0; // bit jj set where position jj raised the maximum
                 for (var jj = 0; jj < n; jj++)
                 {
-                    var p = scores[jj];
-                    blockSum += p;
-                    var vp = Vector256.Create(p);
+                    var sc = scores[jj];
+                    if (sc > max)
+                    {
+                        exps[jj] = max - sc;
+                        max = sc;
+                        newMax |= 1 << jj;
+                    }
+                    else
+                    {
+                        exps[jj] = sc - max;
+                    }
+                }
+                maxes[g] = max;
+                // MathF.Exp as the reference: Vector256.Exp can differ by an ulp, and an ulp in a softmax weight is
+                // enough to move an F16 accumulator rounding and, at near-ties, a greedy token.
+                for (var jj = 0; jj < n; jj++) exps[jj] = MathF.Exp(exps[jj]);
+
+                var ag = acc + g * d;
+                var sum = sums[g];
+                for (var jj = 0; jj < n; jj++)
+                {
+                    float ms = 1f, vs = 1f;
+                    if ((newMax & (1 << jj)) != 0)
+                    {
+                        ms = exps[jj];
+                        var vms = Vector256.Create(ms);
+                        for (var i = 0; i < d; i += 8) RoundToHalf(Vector256.Load(ag + i) * vms).Store(ag + i);
+                    }
+                    else
+                    {
+                        vs = exps[jj];
+                    }
+                    var vp = Vector256.Create(vs);
                     var vr = vf + jj * d;
                     for (var i = 0; i < d; i += 8)
                     {
                         RoundToHalf(Vector256.FusedMultiplyAdd(Vector256.Load(vr + i), vp, Vector256.Load(ag + i))).Store(ag + i);
                     }
+                    sum = sum * ms + vs;
                 }
-                sums[g] = sums[g] * ms + blockSum;
+                sums[g] = sum;
             }
         }
 
@@ -203,6 +204,25 @@ public sealed unsafe partial class CpuKernels
             var dst = job.Output + ((long)t * job.Heads + firstHead + g) * d;
             for (var i = 0; i < d; i += 8) (Vector256.Load(acc + g * d + i) * inv).Store(dst + i);
         }
+    }
+
+    /// <summary>
+    /// q·k as the reference takes it: products of F16 values are exact in float, and they are summed in double (here in
+    /// four double lanes; a double sum of such products is exact unless their magnitudes span more than ~30 binades,
+    /// so the order rarely matters), then narrowed to float.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* k, float* q, int d)
+    {
+        var s0 = Vector256<double>.Zero;
+        var s1 = Vector256<double>.Zero;
+        for (var i = 0; i < d; i += 8)
+        {
+            var (lo, hi) = Vector256.Widen(Vector256.Load(k + i) * Vector256.Load(q + i));
+            s0 += lo;
+            s1 += hi;
+        }
+        return (float)Vector256.Sum(s0 + s1);
     }
 
     /// <summary>

@@ -17,13 +17,14 @@ namespace Flywheel.Kernels.Cpu;
 /// whose bytes 4l..4l+3 are elements 4j..4j+3 of lane l.</item>
 /// <item>Weight codes are stored unsigned (Q8_0 as w + 128, Q4_0 as w + 8, Q5_0 as w + 16, Q6_K as w + 32, Q4_K/Q5_K
 /// as their raw codes), so vpdpbusd (u8 × s8) takes them; the offset comes back exactly in int32 as
-/// −offset·Σy, with Σy per activation lane computed once at quantization. Q4_K/Q5_K mins come back as a float term
-/// dmin·m·Σy per lane.</item>
+/// −offset·Σy, with Σy per activation lane computed once at quantization. Q4_K/Q5_K mins come back exactly as
+/// Σ min·Σy.</item>
 /// <item>Activations are quantized exactly as the reference does (<see cref="ActivationQuant"/>), then rearranged.</item>
 /// </list>
 /// Tiles of 4 weight rows × 4 activation rows load each weight vector once per 4 activation rows; a thread packs its
 /// chunk of weight rows once and then streams activation rows through it in cache-sized blocks.
-/// Numerics: every block's integer dot product is exact, as in the reference, but the float sum over blocks runs in
+/// Numerics: every block's integer dot product is exact, as in the reference. K-quants then combine per super-block
+/// in the reference's float order, so they are bit-identical; for Q8_0/Q4_0/Q5_0 the float sum over blocks runs in
 /// 8 lanes and is reduced at the end, so results differ from the reference by float rounding only (relative ~1e-6;
 /// the parity tests name the tolerance). Without AVX-VNNI the same code runs on pmaddubsw/pmaddwd, which cannot
 /// saturate for codes ≤ 63; Q8_0 (codes up to 255) then stays on the row-at-a-time path.
@@ -47,7 +48,12 @@ internal static unsafe class TiledMatMul
 
     private static int Steps(GgmlType type) => type == GgmlType.Q6_K ? 4 : 8;
 
-    private static int GroupBytes(GgmlType type) => 32 * Steps(type) + 64;
+    // Codes, then 96 bytes: activations keep 8 float scales and 8 int32 code sums there; type-0 weights 8 float
+    // scales; K-quant weights 8 int32 scales, 8 int32 mins and the super-block's float d and dmin.
+    private static int GroupBytes(GgmlType type) => 32 * Steps(type) + 96;
+
+    // Groups per K-quant super-block (the float combination happens once per super-block, as in the reference).
+    private static int GroupsPerSuperBlock(GgmlType type) => type == GgmlType.Q6_K ? 2 : 1;
 
     private static int Groups(GgmlType type, int n) => (n + 32 * Steps(type) - 1) / (32 * Steps(type));
 
@@ -58,7 +64,7 @@ internal static unsafe class TiledMatMul
     public static long ActivationBytes(GgmlType type, int n, int rows) =>
         PackedRowBytes(type, n) * ((rows + TileCols - 1) / TileCols * TileCols);
 
-    /// <summary>Offset shift (offset = 1 &lt;&lt; shift) of the unsigned weight codes; 0 where mins are a float term.</summary>
+    /// <summary>Offset shift (offset = 1 &lt;&lt; shift) of the unsigned type-0 weight codes.</summary>
     private static int OffsetShift(GgmlType type) => type switch
     {
         GgmlType.Q8_0 => 7,
@@ -69,6 +75,8 @@ internal static unsafe class TiledMatMul
     };
 
     private static bool HasMins(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K;
+
+    private static bool IsKQuant(GgmlType type) => type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     [ThreadStatic] private static byte* t_buffer;
     [ThreadStatic] private static long t_bufferBytes;
@@ -119,7 +127,7 @@ internal static unsafe class TiledMatMul
     private static void PackQ8_0Activations(byte* src, byte* dst, int n)
     {
         var blocks = n / 32;
-        for (var g = 0; g < Groups(GgmlType.Q8_0, n); g++, dst += 32 * 8 + 64)
+        for (var g = 0; g < Groups(GgmlType.Q8_0, n); g++, dst += 32 * 8 + 96)
         {
             var scales = (float*)(dst + 256);
             var sums = (int*)(dst + 288);
@@ -148,7 +156,7 @@ internal static unsafe class TiledMatMul
     private static void PackQ8_KActivations(byte* src, byte* dst, int n, int steps)
     {
         var laneElements = 4 * steps;
-        var groupBytes = 32 * steps + 64;
+        var groupBytes = 32 * steps + 96;
         for (var b = 0; b < n / 256; b++)
         {
             var block = src + b * ActivationQuant.Q8_KBlockBytes;
@@ -225,7 +233,7 @@ internal static unsafe class TiledMatMul
     {
         var blocks = n / 32;
         var codes = stackalloc byte[32];
-        for (var g = 0; g < Groups(GgmlType.Q8_0, n); g++, dst += 32 * 8 + 64)
+        for (var g = 0; g < Groups(GgmlType.Q8_0, n); g++, dst += 32 * 8 + 96)
         {
             var scales = (float*)(dst + 256);
             for (var l = 0; l < 8; l++)
@@ -242,7 +250,7 @@ internal static unsafe class TiledMatMul
                 for (var j = 0; j < 8; j++) ((int*)dst)[8 * j + l] = ((int*)codes)[j];
                 scales[l] = Half16.ToFloat(*(ushort*)block);
             }
-            new Span<byte>(dst + 288, 32).Clear();
+            new Span<byte>(dst + 288, 64).Clear();
         }
     }
 
@@ -252,14 +260,14 @@ internal static unsafe class TiledMatMul
     {
         var blockBytes = fiveBit ? 176 : 144;
         var codes = stackalloc byte[32];
-        for (var b = 0; b < n / 256; b++, w += blockBytes, dst += 32 * 8 + 64)
+        for (var b = 0; b < n / 256; b++, w += blockBytes, dst += 32 * 8 + 96)
         {
-            var d = Half16.ToFloat(*(ushort*)w);
-            var dmin = Half16.ToFloat(*(ushort*)(w + 2));
             var qh = w + 16;
             var qs = fiveBit ? w + 48 : w + 16;
-            var scales = (float*)(dst + 256);
-            var mins = (float*)(dst + 288);
+            var scales = (int*)(dst + 256);
+            var mins = (int*)(dst + 288);
+            ((float*)(dst + 320))[0] = Half16.ToFloat(*(ushort*)w);
+            ((float*)(dst + 320))[1] = Half16.ToFloat(*(ushort*)(w + 2));
             for (var s = 0; s < 8; s++)
             {
                 var c = s / 2;
@@ -271,9 +279,7 @@ internal static unsafe class TiledMatMul
                     codes[i] = (byte)code;
                 }
                 for (var j = 0; j < 8; j++) ((int*)dst)[8 * j + s] = ((int*)codes)[j];
-                ScaleMinK4(s, w + 4, out var sc, out var m);
-                scales[s] = d * sc;
-                mins[s] = dmin * m;
+                ScaleMinK4(s, w + 4, out scales[s], out mins[s]);
             }
         }
     }
@@ -303,7 +309,7 @@ internal static unsafe class TiledMatMul
         {
             var d = Half16.ToFloat(*(ushort*)(w + 208));
             var sc = (sbyte*)(w + 192);
-            for (var h = 0; h < 2; h++, dst += 32 * 4 + 64)
+            for (var h = 0; h < 2; h++, dst += 32 * 4 + 96)
             {
                 var ql = w + 64 * h;
                 var qh = w + 128 + 32 * h;
@@ -314,13 +320,15 @@ internal static unsafe class TiledMatMul
                     codes[64 + i] = (byte)((ql[i] >> 4) | (((qh[i] >> 4) & 3) << 4));
                     codes[96 + i] = (byte)((ql[32 + i] >> 4) | (((qh[i] >> 6) & 3) << 4));
                 }
-                var scales = (float*)(dst + 128);
+                var scales = (int*)(dst + 128);
                 for (var l = 0; l < 8; l++)
                 {
                     for (var j = 0; j < 4; j++) ((int*)dst)[8 * j + l] = ((int*)(codes + 16 * l))[j];
-                    scales[l] = d * sc[8 * h + l];
+                    scales[l] = sc[8 * h + l];
                 }
                 new Span<byte>(dst + 160, 32).Clear();
+                ((float*)(dst + 192))[0] = d;
+                ((float*)(dst + 192))[1] = 0f;
             }
         }
     }
@@ -346,7 +354,9 @@ internal static unsafe class TiledMatMul
         var steps = Steps(job.Type);
         var groups = Groups(job.Type, job.InFeatures);
         var shift = OffsetShift(job.Type);
+        var kQuant = IsKQuant(job.Type);
         var mins = HasMins(job.Type);
+        var perSuper = GroupsPerSuperBlock(job.Type);
         var paddedRows = (job.Rows + TileCols - 1) / TileCols * TileCols;
         for (var c0 = 0; c0 < paddedRows; c0 += ColumnBlock)
         {
@@ -357,8 +367,13 @@ internal static unsafe class TiledMatMul
                 for (var c = c0; c < c1; c += TileCols)
                 {
                     var a = job.Packed + c * rowBytes;
-                    if (job.Vnni) Tile<VnniDot>(w, a, rowBytes, groups, steps, shift, mins, job.Output, job.OutFeatures, r, c, job.Rows);
-                    else Tile<Avx2Dot>(w, a, rowBytes, groups, steps, shift, mins, job.Output, job.OutFeatures, r, c, job.Rows);
+                    if (kQuant)
+                    {
+                        if (job.Vnni) TileK<VnniDot>(w, a, rowBytes, groups, steps, mins, perSuper, job.Output, job.OutFeatures, r, c, job.Rows);
+                        else TileK<Avx2Dot>(w, a, rowBytes, groups, steps, mins, perSuper, job.Output, job.OutFeatures, r, c, job.Rows);
+                    }
+                    else if (job.Vnni) Tile<VnniDot>(w, a, rowBytes, groups, steps, shift, job.Output, job.OutFeatures, r, c, job.Rows);
+                    else Tile<Avx2Dot>(w, a, rowBytes, groups, steps, shift, job.Output, job.OutFeatures, r, c, job.Rows);
                 }
             }
         }
@@ -389,31 +404,23 @@ internal static unsafe class TiledMatMul
     /// <paramref name="a"/>), both with row stride <paramref name="rowBytes"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TDot>(byte* w, byte* a, long rowBytes, int groups, int steps, int shift, bool mins,
+    private static void Tile<TDot>(byte* w, byte* a, long rowBytes, int groups, int steps, int shift,
         float* output, int outFeatures, int r, int c, int rows) where TDot : struct, IByteDot
     {
         var acc = stackalloc Vector256<float>[16];
         for (var i = 0; i < 16; i++) acc[i] = Vector256<float>.Zero;
         var codeBytes = 32 * steps;
-        var groupBytes = codeBytes + 64;
+        var groupBytes = codeBytes + 96;
         byte* w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes;
         byte* a0 = a, a1 = a + rowBytes, a2 = a + 2 * rowBytes, a3 = a + 3 * rowBytes;
         for (var g = 0; g < groups; g++)
         {
             var go = g * groupBytes;
-            Vector256<int> s0, s1, s2, s3;
-            if (mins)
-            {
-                s0 = s1 = s2 = s3 = Vector256<int>.Zero;
-            }
-            else
-            {
-                // −offset·Σy per lane, exact in int32.
-                s0 = -Vector256.ShiftLeft(Vector256.Load((int*)(a0 + go + codeBytes + 32)), shift);
-                s1 = -Vector256.ShiftLeft(Vector256.Load((int*)(a1 + go + codeBytes + 32)), shift);
-                s2 = -Vector256.ShiftLeft(Vector256.Load((int*)(a2 + go + codeBytes + 32)), shift);
-                s3 = -Vector256.ShiftLeft(Vector256.Load((int*)(a3 + go + codeBytes + 32)), shift);
-            }
+            // −offset·Σy per lane, exact in int32.
+            var s0 = -Vector256.ShiftLeft(Vector256.Load((int*)(a0 + go + codeBytes + 32)), shift);
+            var s1 = -Vector256.ShiftLeft(Vector256.Load((int*)(a1 + go + codeBytes + 32)), shift);
+            var s2 = -Vector256.ShiftLeft(Vector256.Load((int*)(a2 + go + codeBytes + 32)), shift);
+            var s3 = -Vector256.ShiftLeft(Vector256.Load((int*)(a3 + go + codeBytes + 32)), shift);
             Vector256<int> i00 = s0, i01 = s1, i02 = s2, i03 = s3;
             Vector256<int> i10 = s0, i11 = s1, i12 = s2, i13 = s3;
             Vector256<int> i20 = s0, i21 = s1, i22 = s2, i23 = s3;
@@ -439,24 +446,10 @@ internal static unsafe class TiledMatMul
             var da1 = Vector256.Load((float*)(a1 + so));
             var da2 = Vector256.Load((float*)(a2 + so));
             var da3 = Vector256.Load((float*)(a3 + so));
-            if (mins)
-            {
-                var b0 = Vector256.ConvertToSingle(Vector256.Load((int*)(a0 + so + 32)));
-                var b1 = Vector256.ConvertToSingle(Vector256.Load((int*)(a1 + so + 32)));
-                var b2 = Vector256.ConvertToSingle(Vector256.Load((int*)(a2 + so + 32)));
-                var b3 = Vector256.ConvertToSingle(Vector256.Load((int*)(a3 + so + 32)));
-                FoldRowMins(acc, w0 + so, i00, i01, i02, i03, da0, da1, da2, da3, b0, b1, b2, b3);
-                FoldRowMins(acc + 4, w1 + so, i10, i11, i12, i13, da0, da1, da2, da3, b0, b1, b2, b3);
-                FoldRowMins(acc + 8, w2 + so, i20, i21, i22, i23, da0, da1, da2, da3, b0, b1, b2, b3);
-                FoldRowMins(acc + 12, w3 + so, i30, i31, i32, i33, da0, da1, da2, da3, b0, b1, b2, b3);
-            }
-            else
-            {
-                FoldRow(acc, w0 + so, i00, i01, i02, i03, da0, da1, da2, da3);
-                FoldRow(acc + 4, w1 + so, i10, i11, i12, i13, da0, da1, da2, da3);
-                FoldRow(acc + 8, w2 + so, i20, i21, i22, i23, da0, da1, da2, da3);
-                FoldRow(acc + 12, w3 + so, i30, i31, i32, i33, da0, da1, da2, da3);
-            }
+            FoldRow(acc, w0 + so, i00, i01, i02, i03, da0, da1, da2, da3);
+            FoldRow(acc + 4, w1 + so, i10, i11, i12, i13, da0, da1, da2, da3);
+            FoldRow(acc + 8, w2 + so, i20, i21, i22, i23, da0, da1, da2, da3);
+            FoldRow(acc + 12, w3 + so, i30, i31, i32, i33, da0, da1, da2, da3);
         }
         for (var tr = 0; tr < TileRows; tr++)
         {
@@ -480,16 +473,109 @@ internal static unsafe class TiledMatMul
         acc[3] = Fma.MultiplyAdd(Vector256.ConvertToSingle(i3) * dw, da3, acc[3]);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FoldRowMins(Vector256<float>* acc, byte* scales, Vector256<int> i0, Vector256<int> i1, Vector256<int> i2,
-        Vector256<int> i3, Vector256<float> da0, Vector256<float> da1, Vector256<float> da2, Vector256<float> da3,
-        Vector256<float> b0, Vector256<float> b1, Vector256<float> b2, Vector256<float> b3)
+    /// <summary>
+    /// One 4 × 4 tile of a K-quant, bit-identical to the reference: per super-block and pair, Σ scale·dot and
+    /// Σ min·Σy are exact int32 sums (their order is free), and then sum += d·d8·Σscale·dot − dmin·d8·Σmin·Σy in the
+    /// reference's float order, super-block after super-block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileK<TDot>(byte* w, byte* a, long rowBytes, int groups, int steps, bool mins, int perSuper,
+        float* output, int outFeatures, int r, int c, int rows) where TDot : struct, IByteDot
     {
-        var dw = Vector256.Load((float*)scales);
-        var dm = Vector256.Load((float*)(scales + 32));
-        acc[0] = Fma.MultiplyAdd(Fma.MultiplyAddNegated(dm, b0, Vector256.ConvertToSingle(i0) * dw), da0, acc[0]);
-        acc[1] = Fma.MultiplyAdd(Fma.MultiplyAddNegated(dm, b1, Vector256.ConvertToSingle(i1) * dw), da1, acc[1]);
-        acc[2] = Fma.MultiplyAdd(Fma.MultiplyAddNegated(dm, b2, Vector256.ConvertToSingle(i2) * dw), da2, acc[2]);
-        acc[3] = Fma.MultiplyAdd(Fma.MultiplyAddNegated(dm, b3, Vector256.ConvertToSingle(i3) * dw), da3, acc[3]);
+        var sums = stackalloc float[16];
+        var scaled = stackalloc int[16];
+        var minSums = stackalloc int[16];
+        for (var i = 0; i < 16; i++) { sums[i] = 0; scaled[i] = 0; minSums[i] = 0; }
+        var codeBytes = 32 * steps;
+        var groupBytes = codeBytes + 96;
+        var wr = stackalloc byte*[4];
+        var ac = stackalloc byte*[4];
+        for (var i = 0; i < 4; i++) { wr[i] = w + i * rowBytes; ac[i] = a + i * rowBytes; }
+        // Q6_K's codes carry +32: its −32·Σy comes back per lane, exact, before the scales multiply.
+        var shift = mins ? -1 : 5;
+        for (var g = 0; g < groups; g++)
+        {
+            var go = g * groupBytes;
+            Vector256<int> s0, s1, s2, s3;
+            if (shift < 0)
+            {
+                s0 = s1 = s2 = s3 = Vector256<int>.Zero;
+            }
+            else
+            {
+                s0 = -Vector256.ShiftLeft(Vector256.Load((int*)(ac[0] + go + codeBytes + 32)), shift);
+                s1 = -Vector256.ShiftLeft(Vector256.Load((int*)(ac[1] + go + codeBytes + 32)), shift);
+                s2 = -Vector256.ShiftLeft(Vector256.Load((int*)(ac[2] + go + codeBytes + 32)), shift);
+                s3 = -Vector256.ShiftLeft(Vector256.Load((int*)(ac[3] + go + codeBytes + 32)), shift);
+            }
+            Vector256<int> i00 = s0, i01 = s1, i02 = s2, i03 = s3;
+            Vector256<int> i10 = s0, i11 = s1, i12 = s2, i13 = s3;
+            Vector256<int> i20 = s0, i21 = s1, i22 = s2, i23 = s3;
+            Vector256<int> i30 = s0, i31 = s1, i32 = s2, i33 = s3;
+            for (var j = 0; j < codeBytes; j += 32)
+            {
+                var o = go + j;
+                var y0 = Vector256.Load((sbyte*)(ac[0] + o));
+                var y1 = Vector256.Load((sbyte*)(ac[1] + o));
+                var y2 = Vector256.Load((sbyte*)(ac[2] + o));
+                var y3 = Vector256.Load((sbyte*)(ac[3] + o));
+                var u = Vector256.Load(wr[0] + o);
+                i00 = TDot.Dot(i00, u, y0); i01 = TDot.Dot(i01, u, y1); i02 = TDot.Dot(i02, u, y2); i03 = TDot.Dot(i03, u, y3);
+                u = Vector256.Load(wr[1] + o);
+                i10 = TDot.Dot(i10, u, y0); i11 = TDot.Dot(i11, u, y1); i12 = TDot.Dot(i12, u, y2); i13 = TDot.Dot(i13, u, y3);
+                u = Vector256.Load(wr[2] + o);
+                i20 = TDot.Dot(i20, u, y0); i21 = TDot.Dot(i21, u, y1); i22 = TDot.Dot(i22, u, y2); i23 = TDot.Dot(i23, u, y3);
+                u = Vector256.Load(wr[3] + o);
+                i30 = TDot.Dot(i30, u, y0); i31 = TDot.Dot(i31, u, y1); i32 = TDot.Dot(i32, u, y2); i33 = TDot.Dot(i33, u, y3);
+            }
+            var so = go + codeBytes;
+            ScaleRow(scaled, (int*)(wr[0] + so), i00, i01, i02, i03);
+            ScaleRow(scaled + 4, (int*)(wr[1] + so), i10, i11, i12, i13);
+            ScaleRow(scaled + 8, (int*)(wr[2] + so), i20, i21, i22, i23);
+            ScaleRow(scaled + 12, (int*)(wr[3] + so), i30, i31, i32, i33);
+            if (mins)
+            {
+                for (var tr = 0; tr < 4; tr++)
+                {
+                    var m = Vector256.Load((int*)(wr[tr] + so + 32));
+                    for (var tc = 0; tc < 4; tc++) minSums[tr * 4 + tc] += Vector256.Sum(m * Vector256.Load((int*)(ac[tc] + so + 32)));
+                }
+            }
+            if (g % perSuper == perSuper - 1)
+            {
+                for (var tr = 0; tr < 4; tr++)
+                {
+                    var d = ((float*)(wr[tr] + so + 64))[0];
+                    var dmin = ((float*)(wr[tr] + so + 64))[1];
+                    for (var tc = 0; tc < 4; tc++)
+                    {
+                        var d8 = *(float*)(ac[tc] + so);
+                        var p = tr * 4 + tc;
+                        sums[p] += d * d8 * scaled[p] - dmin * d8 * minSums[p];
+                        scaled[p] = 0;
+                        minSums[p] = 0;
+                    }
+                }
+            }
+        }
+        for (var tr = 0; tr < TileRows; tr++)
+        {
+            if (r + tr >= outFeatures) break;
+            for (var tc = 0; tc < TileCols; tc++)
+            {
+                if (c + tc >= rows) break;
+                output[(long)(c + tc) * outFeatures + r + tr] = sums[tr * 4 + tc];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleRow(int* scaled, int* scales, Vector256<int> i0, Vector256<int> i1, Vector256<int> i2, Vector256<int> i3)
+    {
+        var sc = Vector256.Load(scales);
+        scaled[0] += Vector256.Sum(i0 * sc);
+        scaled[1] += Vector256.Sum(i1 * sc);
+        scaled[2] += Vector256.Sum(i2 * sc);
+        scaled[3] += Vector256.Sum(i3 * sc);
     }
 }
