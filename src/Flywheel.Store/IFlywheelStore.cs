@@ -41,7 +41,8 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>The tenant a presented key belongs to, or null when the key is unknown, malformed or revoked.</summary>
     Task<string?> ResolveApiKeyAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>True when the store holds at least one key that is not revoked (then the server accepts only store keys).</summary>
+    /// <summary>True once the store holds any key, revoked ones included; then the server accepts only store keys.
+    /// Revoked keys count so that revoking the last key locks the server instead of opening it to everyone.</summary>
     Task<bool> HasApiKeysAsync(CancellationToken cancellationToken = default);
 
     /// <summary>A tenant's settings; defaults (capture on, redaction on) for a tenant never configured.</summary>

@@ -78,7 +78,7 @@ internal abstract partial class SqlFlywheelStore
     public Task<bool> HasApiKeysAsync(CancellationToken cancellationToken = default) =>
         RunAsync(async (connection, ct) =>
         {
-            await using var command = Command(connection, null, "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1");
+            await using var command = Command(connection, null, "SELECT 1 FROM api_keys LIMIT 1");
             return await command.ExecuteScalarAsync(ct) is not null;
         }, cancellationToken);
 
