@@ -4,6 +4,9 @@ each send REQUESTS completions back to back; reports aggregate generated tok/s, 
 inter-token latency, and the batching gain (aggregate tok/s at 8 clients / at 1). Standard library only.
 
 usage: serve_load.py [--url http://127.0.0.1:8080] [--levels 1,4,8,16] [--requests 4] [--max-tokens 64]
+                     [--ignore-eos] [--json FILE]
+Tokens are counted from the stream's usage (stream_options.include_usage) when the server reports it, else as the
+events that carry text. Works against any OpenAI-compatible server that streams /v1/completions (llama-server too).
 """
 import argparse, json, socket, threading, time, urllib.parse
 
@@ -11,18 +14,22 @@ PROMPTS = ["Once upon a time", "The little dog", "Lily and Tom went to the park"
            "Tim had a red ball. He", "The sun was hot and", "Mom said", "There was a cat who liked to"]
 
 
-def one_request(url, prompt, max_tokens):
+def one_request(url, prompt, max_tokens, ignore_eos=False):
     """Streams one completion over a raw socket (so each event is timed when its bytes arrive, not when a buffered
     reader gets round to it); returns (ttft seconds, [inter-token gaps], tokens)."""
     u = urllib.parse.urlparse(url)
-    body = json.dumps({"prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True}).encode()
+    request = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
+               "stream_options": {"include_usage": True}}
+    if ignore_eos:
+        request["ignore_eos"] = True
+    body = json.dumps(request).encode()
     head = (f"POST /v1/completions HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
     start = time.perf_counter()
     sock = socket.create_connection((u.hostname, u.port), timeout=600)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.sendall(head + body)
-    stamps, raw, body, status, headers_done = [], b"", b"", None, False
+    stamps, raw, body, status, headers_done, chunked, usage = [], b"", b"", None, False, True, None
     while True:
         data = sock.recv(65536)
         if not data:
@@ -37,8 +44,11 @@ def one_request(url, prompt, max_tokens):
             if status != 200:
                 raise RuntimeError(f"HTTP {status}")
             headers_done = True
+            chunked = b"transfer-encoding: chunked" in head_bytes.lower()
+        if not chunked:
+            body, raw = body + raw, b""
         # Undo the chunked transfer encoding: <hex size>\r\n<payload>\r\n ...
-        while b"\r\n" in raw:
+        while chunked and b"\r\n" in raw:
             size_line, rest = raw.split(b"\r\n", 1)
             size = int(size_line.split(b";")[0], 16)
             if len(rest) < size + 2:
@@ -50,14 +60,17 @@ def one_request(url, prompt, max_tokens):
             event, body = body.split(b"\n\n", 1)
             if not event.startswith(b"data: ") or event.startswith(b"data: [DONE]"):
                 continue
-            choice = json.loads(event[6:])["choices"]
+            message = json.loads(event[6:])
+            if message.get("usage"):
+                usage = message["usage"].get("completion_tokens")
+            choice = message.get("choices")
             if choice and choice[0].get("text"):
                 stamps.append(now)
     sock.close()
     if not stamps:
-        return None, [], 0
+        return None, [], usage or 0
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    return stamps[0] - start, gaps, len(stamps)
+    return stamps[0] - start, gaps, usage if usage is not None else len(stamps)
 
 
 def pct(values, p):
@@ -67,14 +80,14 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def level(url, clients, requests, max_tokens):
+def level(url, clients, requests, max_tokens, ignore_eos=False):
     ttfts, gaps, tokens, errors = [], [], [0], []
     lock = threading.Lock()
 
     def client(i):
         for r in range(requests):
             try:
-                t, g, n = one_request(url, PROMPTS[(i + r) % len(PROMPTS)], max_tokens)
+                t, g, n = one_request(url, PROMPTS[(i + r) % len(PROMPTS)], max_tokens, ignore_eos)
             except Exception as e:  # noqa: BLE001 - reported below
                 with lock:
                     errors.append(str(e))
@@ -104,9 +117,14 @@ def main():
     ap.add_argument("--levels", default="1,4,8,16")
     ap.add_argument("--requests", type=int, default=4, help="requests per client, back to back")
     ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--ignore-eos", action="store_true", help="ask for exactly --max-tokens tokens (ignore_eos)")
+    ap.add_argument("--json", help="also write the results to this file as JSON")
     args = ap.parse_args()
     one_request(args.url, PROMPTS[0], 8)  # warm-up
-    results = [level(args.url, int(c), args.requests, args.max_tokens) for c in args.levels.split(",")]
+    results = [level(args.url, int(c), args.requests, args.max_tokens, args.ignore_eos) for c in args.levels.split(",")]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f)
     print(f"{'clients':>7} {'tokens':>7} {'wall s':>7} {'tok/s':>8} {'TTFT p50':>9} {'TTFT p95':>9} {'ITL p50':>8} {'ITL p95':>8} {'errors':>6}")
     for r in results:
         print(f"{r['clients']:>7} {r['tokens']:>7} {r['wall_s']:>7.2f} {r['tok_s']:>8.1f} {r['ttft_p50_ms']:>7.1f}ms {r['ttft_p95_ms']:>7.1f}ms "
