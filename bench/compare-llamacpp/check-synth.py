@@ -3,7 +3,8 @@
 shape, runs llama-quantize on the F16 file, and compares every tensor's type and bytes. Synth rounds matrix values to
 F16 before quantizing, so the two files must agree byte for byte when synth's mixture and quantizers are right.
 
-usage: check-synth.py --llama-quantize PATH --gguf-py DIR [--shape qwen2.5-0.5b] [--types q8_0,q4_0,q4_k_m] [--dir DIR]
+usage: check-synth.py --llama-quantize PATH --gguf-py DIR (run it with a Python that has numpy, which gguf-py needs)
+       [--shape qwen2.5-0.5b] [--types q8_0,q4_0,q4_k_m] [--dir DIR]
 llama-quantize and gguf-py (llama.cpp/gguf-py) are not built or downloaded here: pass ones you have.
 """
 import argparse, os, subprocess, sys, tempfile
