@@ -142,6 +142,10 @@ public sealed class TrafficFilter
                 {
                     var op = ExpectOperator(field);
                     var value = Peek();
+                    if (value.Kind is TokenKind.Operator or TokenKind.End)
+                    {
+                        throw Error(value, $"expected a rating after '{op.Text}'" + (value.Kind == TokenKind.End ? "" : $", found '{value.Text}'"));
+                    }
                     if (value.Kind is not (TokenKind.Word or TokenKind.Quoted) || !FeedbackRatings.TryParse(value.Text, out int rating))
                     {
                         throw Error(value, "a rating is compared with 1 to 5, up or down");

@@ -136,6 +136,20 @@ public sealed partial class Redactor
         ToolCallsJson = RedactJson(record.ToolCallsJson),
     };
 
+    /// <summary>Applies redaction to feedback's free text (correction and comment), for tenants with redaction on:
+    /// a correction often repeats the personal data the answer held.</summary>
+    public Feedback.FeedbackInput Redact(Feedback.FeedbackInput feedback)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        var correction = feedback.Correction switch
+        {
+            { Text: { } text } => Feedback.Correction.FromText(Redact(text)),
+            { MessagesJson: { } json } => Feedback.Correction.FromMessages(RedactJson(json)!),
+            _ => null,
+        };
+        return feedback with { Correction = correction, Comment = RedactOrNull(feedback.Comment) };
+    }
+
     /// <summary>True when an 18-character candidate satisfies ISO 7064 MOD 11-2 (its last character is the check).</summary>
     public static bool IsValidChineseId(string id)
     {

@@ -54,7 +54,8 @@ public class TrafficFilterTests
     }
 
     [Theory]
-    [InlineData("rating >= ", 11, "a rating is compared with 1 to 5, up or down")]
+    [InlineData("rating >= ", 11, "expected a rating after '>='")]
+    [InlineData("rating >>= 4", 9, "expected a rating after '>', found '>='")]
     [InlineData("rating >= 6", 11, "a rating is compared with 1 to 5, up or down")]
     [InlineData("rating 4", 8, "expected a comparison")]
     [InlineData("rating >= 4 or", 15, "expected a condition")]

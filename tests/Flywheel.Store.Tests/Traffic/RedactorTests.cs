@@ -68,4 +68,14 @@ public class RedactorTests
         Assert.Equal("\"[EMAIL]\"", All.RedactJson("\"a@b.com\""));
         Assert.Equal("not json a@b.com".Replace("a@b.com", "[EMAIL]", StringComparison.Ordinal), All.RedactJson("not json a@b.com"));
     }
+
+    [Fact]
+    public void Feedback_corrections_and_comments_are_redacted()
+    {
+        var text = All.Redact(new Flywheel.Store.Feedback.FeedbackInput("chatcmpl-1", 5, Flywheel.Store.Feedback.Correction.FromText("Call 13812345678"), "from a@b.com"));
+        Assert.Equal(("Call [PHONE]", "from [EMAIL]", 5), (text.Correction!.Text, text.Comment, text.Rating));
+        var messages = All.Redact(new Flywheel.Store.Feedback.FeedbackInput("chatcmpl-1", Correction: Flywheel.Store.Feedback.Correction.FromMessages("""[{"role":"assistant","content":"SSN 123-45-6789"}]""")));
+        Assert.Equal("""[{"role":"assistant","content":"SSN [ID]"}]""", messages.Correction!.MessagesJson);
+        Assert.Null(messages.Comment);
+    }
 }
