@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flywheel.Engine;
+using Flywheel.Engine.Parsing;
 using Flywheel.Server.Hosting;
 using Flywheel.Server.Telemetry;
 using Flywheel.Tokenizers.ChatTemplates;
@@ -23,7 +24,12 @@ public static class ChatEndpoints
             {
                 throw new BadRequestException("'response_format' with JSON output is not supported yet", "response_format");
             }
-            var context = ChatMessages.ToContext(fields);
+            var tools = ChatTools.Read(fields);
+            if (tools.Mode is ToolChoiceMode.Required or ToolChoiceMode.Named)
+            {
+                throw new BadRequestException("'tool_choice' that forces a call is not supported yet", "tool_choice");
+            }
+            var context = ChatMessages.ToContext(fields, tools);
             string prompt;
             try
             {
@@ -37,13 +43,18 @@ public static class ChatEndpoints
             var request = parameters.ToRequest(promptIds, engine);
             var id = $"chatcmpl-{Guid.NewGuid():N}";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            // Reasoning and tool calls are read out of the text the same way whether it streams or not.
+            var parser = new ChatOutputParser(ReasoningParser.PromptOpensThinking(prompt),
+                tools.Offered ? ToolCallFormats.Detect(engine.Model.Template.Source) : null);
             if (parameters.Stream)
             {
-                await StreamAsync(http, engine, metrics, request, parameters, id, created, ct);
+                await StreamAsync(http, engine, metrics, request, parameters, parser, id, created, ct);
                 return Results.Empty;
             }
             var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "chat", ct), engine, parameters.LogProbs);
-            var choice = new ChatChoice(0, new ChatMessage("assistant", result.Text), null, GenerationParameters.FinishReasonText(result.Finish), result.LogProbs);
+            var deltas = parser.Push(result.Text);
+            deltas.AddRange(parser.Finish());
+            var choice = new ChatChoice(0, ChatOutput.Message(deltas), null, ChatOutput.FinishReason(result.Finish, parser.ToolCallCount), result.LogProbs);
             return Results.Json(
                 new ChatCompletion(id, "chat.completion", created, engine.Model.Name, [choice],
                     new Usage(promptIds.Count, result.CompletionTokens, promptIds.Count + result.CompletionTokens)),
@@ -51,7 +62,7 @@ public static class ChatEndpoints
         });
     }
 
-    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, ServingMetrics metrics, GenerationRequest request, GenerationParameters parameters, string id, long created, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, ServingMetrics metrics, GenerationRequest request, GenerationParameters parameters, ChatOutputParser parser, string id, long created, CancellationToken ct)
     {
         var sse = new ServerSentEvents(http.Response);
         var model = engine.Model.Name;
@@ -69,13 +80,22 @@ public static class ChatEndpoints
             var logprobs = parameters.LogProbs && token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken
                 ? new LogProbs([TokenCollector.Entry(engine, token)])
                 : null;
-            if (token.Text.Length > 0 || logprobs is not null)
+            var deltas = parser.Push(token.Text);
+            if (token.Finish is not null) deltas.AddRange(parser.Finish());
+            foreach (var delta in deltas)
             {
-                await sse.SendAsync(Chunk(new ChatMessage(null, token.Text), null, logprobs), ct);
+                // A token's log-probabilities ride on its first piece of output.
+                await sse.SendAsync(Chunk(ChatOutput.Delta(delta), null, logprobs), ct);
+                logprobs = null;
+            }
+            if (logprobs is not null)
+            {
+                // The token's text is held back for now (a possible marker): its log-probabilities still go out in order.
+                await sse.SendAsync(Chunk(new ChatMessage(null, ""), null, logprobs), ct);
             }
             if (token.Finish is { } finish)
             {
-                await sse.SendAsync(Chunk(new ChatMessage(null, null), GenerationParameters.FinishReasonText(finish), null), ct);
+                await sse.SendAsync(Chunk(new ChatMessage(null, null), ChatOutput.FinishReason(finish, parser.ToolCallCount), null), ct);
             }
         }
         if (parameters.IncludeUsage)

@@ -12,7 +12,8 @@ public static class ChatMessages
 {
     private static readonly HashSet<string> Roles = ["system", "developer", "user", "assistant", "tool"];
 
-    public static ChatTemplateContext ToContext(RequestFields f)
+    /// <summary>The template context of the request; the tools go in only when <paramref name="tools"/> offers them.</summary>
+    public static ChatTemplateContext ToContext(RequestFields f, ChatTools tools)
     {
         if (f.Body["messages"] is not JsonArray messages || messages.Count == 0)
         {
@@ -23,9 +24,7 @@ public static class ChatMessages
         {
             normalised.Add(Normalise(messages[i], $"messages[{i}]"));
         }
-        JsonNode? tools = f.Body["tools"];
-        if (tools is not null and not JsonArray) throw RequestFields.Invalid("tools", "an array");
-        var context = ChatTemplateContext.FromJson(normalised, tools);
+        var context = ChatTemplateContext.FromJson(normalised, tools.Offered ? f.Body["tools"] : null);
         context.AddGenerationPrompt = true;
         return context;
     }
