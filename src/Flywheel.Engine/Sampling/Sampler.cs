@@ -48,14 +48,35 @@ public sealed class Sampler
     /// Chooses the next token. <paramref name="history"/> is the sequence so far (prompt and generated tokens), read
     /// for the penalties only.
     /// </summary>
-    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history) => Sample(logits, history, default);
+
+    /// <summary>
+    /// Chooses the next token among those whose bit is set in <paramref name="allowed"/> (bit <c>id % 64</c> of word
+    /// <c>id / 64</c>); an empty span allows every token. The others get probability 0 before temperature and
+    /// truncation, so top-k/top-p/min-p act on the allowed tokens. Log-probabilities stay those of the raw model.
+    /// Throws <see cref="InvalidOperationException"/> when the mask allows no token.
+    /// </summary>
+    public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ReadOnlySpan<ulong> allowed)
     {
         if (logits.Length != VocabSize) throw new ArgumentException($"expected {VocabSize} logits, got {logits.Length}");
         logits.CopyTo(_work);
         ApplyPenalties(_work, history);
+        if (!allowed.IsEmpty) ApplyMask(_work, allowed);
         var id = Options.IsGreedy ? ArgMax(_work) : Draw();
         ReportLogProbs(logits, id);
         return id;
+    }
+
+    private static void ApplyMask(Span<float> work, ReadOnlySpan<ulong> allowed)
+    {
+        if (allowed.Length * 64 < work.Length) throw new ArgumentException($"the mask covers {allowed.Length * 64} tokens, fewer than {work.Length}");
+        var any = false;
+        for (var i = 0; i < work.Length; i++)
+        {
+            if ((allowed[i >> 6] & (1UL << (i & 63))) == 0) work[i] = float.NegativeInfinity;
+            else any = true;
+        }
+        if (!any) throw new InvalidOperationException("the constraint allows no token here");
     }
 
     private void ApplyPenalties(Span<float> work, ReadOnlySpan<int> history)

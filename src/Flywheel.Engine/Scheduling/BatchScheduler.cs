@@ -297,6 +297,7 @@ public sealed class BatchScheduler : IDisposable
             return true;
         }
         var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
+        if (s.Request.Constraint is { } constraint) id = Constrain(s, constraint, id, logits);
         var logProb = s.Sampler.LastLogProb;
         var top = s.Sampler.Options.TopLogProbs > 0 ? s.Sampler.TopLogProbs.ToArray() : null;
         if (options.StopTokenIds.Contains(id))
@@ -317,6 +318,11 @@ public sealed class BatchScheduler : IDisposable
             output.TryWrite(new GeneratedToken(id, text + s.Stops.Flush(), logProb, FinishReason.ContextFull, top));
             return true;
         }
+        if (s.Request.Constraint is { IsFinished: true })
+        {
+            output.TryWrite(new GeneratedToken(id, text + s.Stops.Flush(), logProb, FinishReason.ConstraintComplete, top));
+            return true;
+        }
         output.TryWrite(new GeneratedToken(id, text, logProb, null, top));
         if (s.Produced >= options.MaxTokens)
         {
@@ -325,6 +331,22 @@ public sealed class BatchScheduler : IDisposable
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Keeps a constrained sequence on its grammar: the freely sampled token stands when the constraint allows it (the
+    /// common case, and cheap); otherwise the full mask is computed and the token drawn again from the allowed ones.
+    /// </summary>
+    private static int Constrain(ScheduledSequence s, Constraints.ITokenConstraint constraint, int id, ReadOnlySpan<float> logits)
+    {
+        if (!constraint.Allows(id))
+        {
+            var mask = s.Mask ??= new ulong[(s.Sampler.VocabSize + 63) / 64];
+            constraint.FillMask(mask);
+            id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens), mask);
+        }
+        constraint.Accept(id);
+        return id;
     }
 
     private void Release(ScheduledSequence s)

@@ -32,6 +32,7 @@ public sealed class ScheduledSequence
     internal int Slot { get; set; } = -1;              // KV-cache sequence, −1 while waiting or preempted
     internal long Arrival { get; }                     // admission priority: earlier first; the latest is preempted first
     internal int Preemptions { get; set; }
+    internal ulong[]? Mask { get; set; }               // [n_vocab / 64] allowed tokens, only for constrained requests
 
     internal Channel<GeneratedToken> Output { get; } =
         Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flywheel.Engine;
+using Flywheel.Engine.Constraints;
 using Flywheel.Engine.Parsing;
 using Flywheel.Server.Hosting;
 using Flywheel.Server.Telemetry;
@@ -20,14 +21,11 @@ public static class ChatEndpoints
         return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
         {
             var parameters = GenerationParameters.Read(fields, chat: true);
-            if (fields.Body["response_format"]?["type"]?.GetValue<string>() is "json_object" or "json_schema")
-            {
-                throw new BadRequestException("'response_format' with JSON output is not supported yet", "response_format");
-            }
+            var jsonFormat = ResponseFormat.Read(fields);
             var tools = ChatTools.Read(fields);
-            if (tools.Mode is ToolChoiceMode.Required or ToolChoiceMode.Named)
+            if (jsonFormat is not null && tools.Mode is ToolChoiceMode.Required or ToolChoiceMode.Named)
             {
-                throw new BadRequestException("'tool_choice' that forces a call is not supported yet", "tool_choice");
+                throw new BadRequestException("'response_format' JSON and a forced tool call cannot both shape the answer", "response_format");
             }
             var context = ChatMessages.ToContext(fields, tools);
             string prompt;
@@ -40,12 +38,17 @@ public static class ChatEndpoints
                 throw new BadRequestException($"the model's chat template refused these messages: {e.Message}", "messages");
             }
             var promptIds = engine.Model.TokenizeChatPrompt(prompt);
+            var opensThinking = ReasoningParser.PromptOpensThinking(prompt);
+            var toolFormat = ToolCallFormats.Detect(engine.Model.Template.Source);
             var request = parameters.ToRequest(promptIds, engine);
+            if (ChatConstraints.Create(tools, jsonFormat, toolFormat, opensThinking) is { } matcher)
+            {
+                request = request with { Constraint = new JsonTokenConstraint(matcher, VocabularyTrie.For(engine.Model.Tokenizer), request.Stopping.StopTokenIds) };
+            }
             var id = $"chatcmpl-{Guid.NewGuid():N}";
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             // Reasoning and tool calls are read out of the text the same way whether it streams or not.
-            var parser = new ChatOutputParser(ReasoningParser.PromptOpensThinking(prompt),
-                tools.Offered ? ToolCallFormats.Detect(engine.Model.Template.Source) : null);
+            var parser = new ChatOutputParser(opensThinking, tools.Offered ? toolFormat : null);
             if (parameters.Stream)
             {
                 await StreamAsync(http, engine, metrics, request, parameters, parser, id, created, ct);

@@ -1,0 +1,18 @@
+namespace Flywheel.Engine.Constraints;
+
+/// <summary>A string value being read, after its opening quote; min/maxLength count code points.</summary>
+internal sealed class StringFrame(SchemaNode schema, JsonStringLexer lexer) : MatchFrame
+{
+    public override void Step(MatchStack self, byte b, List<MatchStack> output)
+    {
+        switch (lexer.Next(b, schema.MaxLength, escapes: true, out var next))
+        {
+            case JsonStringLexer.Step.Continue:
+                output.Add(self.Rest!.Push(new StringFrame(schema, next)));
+                break;
+            case JsonStringLexer.Step.Close when lexer.Chars >= schema.MinLength:
+                output.Add(self.Pop());
+                break;
+        }
+    }
+}

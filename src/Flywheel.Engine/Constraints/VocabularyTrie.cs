@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using Flywheel.Tokenizers;
+
+namespace Flywheel.Engine.Constraints;
+
+/// <summary>
+/// A byte trie over a tokenizer's vocabulary (the bytes each token decodes to). Walking it with a matcher prunes
+/// whole subtrees at the first refused byte, so a full token mask visits only the prefixes the grammar allows.
+/// Control, unknown and unused tokens are left out; stop tokens are decided by the constraint. Built once per
+/// tokenizer (<see cref="For"/>); immutable and thread-safe.
+/// </summary>
+public sealed class VocabularyTrie
+{
+    private static readonly ConditionalWeakTable<ITokenizer, VocabularyTrie> Cache = new();
+
+    private readonly byte[]?[] _tokenBytes;        // [n_vocab] bytes of each token, null when left out
+    private readonly List<Node> _nodes = [new()];  // node 0 is the root
+
+    private sealed class Node
+    {
+        public byte[] ChildBytes = [];
+        public int[] Children = [];
+        public int[] Tokens = [];
+    }
+
+    private VocabularyTrie(ITokenizer tokenizer)
+    {
+        VocabSize = tokenizer.VocabSize;
+        _tokenBytes = new byte[VocabSize][];
+        var children = new List<Dictionary<byte, int>> { new() };
+        var tokens = new List<List<int>> { new() };
+        for (var id = 0; id < VocabSize; id++)
+        {
+            if (tokenizer.GetTokenType(id) is TokenType.Control or TokenType.Unknown or TokenType.Unused) continue;
+            var bytes = tokenizer.TokenBytes(id);
+            if (bytes.Length == 0) continue;
+            _tokenBytes[id] = bytes;
+            var node = 0;
+            foreach (var b in bytes)
+            {
+                if (!children[node].TryGetValue(b, out var child))
+                {
+                    child = children.Count;
+                    children[node][b] = child;
+                    children.Add([]);
+                    tokens.Add([]);
+                }
+                node = child;
+            }
+            tokens[node].Add(id);
+        }
+        _nodes.Clear();
+        for (var i = 0; i < children.Count; i++)
+        {
+            var ordered = children[i].OrderBy(kv => kv.Key).ToArray();
+            _nodes.Add(new Node { ChildBytes = ordered.Select(kv => kv.Key).ToArray(), Children = ordered.Select(kv => kv.Value).ToArray(), Tokens = [.. tokens[i]] });
+        }
+    }
+
+    public static VocabularyTrie For(ITokenizer tokenizer) => Cache.GetValue(tokenizer, static t => new VocabularyTrie(t));
+
+    public int VocabSize { get; }
+
+    /// <summary>Trie nodes (for tests and sizing).</summary>
+    public int NodeCount => _nodes.Count;
+
+    /// <summary>The bytes of <paramref name="id"/>, or null for a token the trie leaves out.</summary>
+    public byte[]? TokenBytes(int id) => (uint)id < (uint)_tokenBytes.Length ? _tokenBytes[id] : null;
+
+    /// <summary>Sets the bit of every token whose bytes <paramref name="states"/> all accept (mask must be cleared by the caller).</summary>
+    internal void Walk(IReadOnlyList<MatchStack> states, Span<ulong> mask)
+    {
+        var levels = new List<List<MatchStack>>();
+        Walk(0, states, mask, levels, 0);
+    }
+
+    private void Walk(int node, IReadOnlyList<MatchStack> states, Span<ulong> mask, List<List<MatchStack>> levels, int depth)
+    {
+        if (levels.Count == depth) levels.Add([]);
+        var next = levels[depth];
+        var n = _nodes[node];
+        for (var i = 0; i < n.Children.Length; i++)
+        {
+            next.Clear();
+            JsonMatcher.Step(states, n.ChildBytes[i], next);
+            if (next.Count == 0) continue;
+            var child = _nodes[n.Children[i]];
+            foreach (var id in child.Tokens) mask[id >> 6] |= 1UL << (id & 63);
+            if (child.Children.Length > 0)
+            {
+                // The deeper level reuses its own list, so this level's survivors stay intact while it runs.
+                Walk(n.Children[i], next, mask, levels, depth + 1);
+            }
+        }
+    }
+}
