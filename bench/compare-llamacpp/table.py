@@ -57,6 +57,7 @@ def main():
     head = f"{'model':30} {'engine':11} {'pp':>8} {'tg':>7} {'pp ratio':>8} {'tg ratio':>8} {'MB/tok':>7} {'limit':>6} {'% limit':>7}"
     print(head)
     print("-" * len(head))
+    cross = []
     for model in sorted({m for m, _ in runs}):
         base = runs.get((model, "llama.cpp"))
         bpp = statistics.median(r["pp_tok_s"] for r in base) if base else None
@@ -69,11 +70,16 @@ def main():
                 continue
             pp = statistics.median(r["pp_tok_s"] for r in rs)
             tg = statistics.median(r["tg_tok_s"] for r in rs)
-            ratio_pp = f"{pp / bpp:8.3f}" if bpp and who != "llama.cpp" else f"{'':8}"
-            ratio_tg = f"{tg / btg:8.3f}" if btg and who != "llama.cpp" else f"{'':8}"
+            ours = who in ("flywheel", "reference")
+            ratio_pp = f"{pp / bpp:8.3f}" if bpp and ours else f"{'':8}"
+            ratio_tg = f"{tg / btg:8.3f}" if btg and ours else f"{'':8}"
             pct = f"{100 * tg / limit:6.1f}%" if limit else ""
             print(f"{os.path.basename(model):30} {who:11} {pp:8.2f} {tg:7.2f} {ratio_pp} {ratio_tg} "
                   f"{mb / 1e6 if mb else 0:7.1f} {limit or 0:6.1f} {pct:>7}")
+            if who == "llama-bench" and bpp and btg:
+                cross.append(f"{os.path.basename(model)}: pp {pp / bpp:.3f}x, tg {tg / btg:.3f}x")
+    if cross:
+        print("cross-check, llama-bench / node-llama-cpp: " + "; ".join(cross))
     print("pp, tg: tok/s. MB/tok: weight bytes read per generated token. limit: bandwidth ÷ MB/tok (tok/s). "
           "llama-bench rows (if any) cross-check the npm library with a hand-built llama-bench; one run each.")
 
