@@ -1,6 +1,7 @@
 namespace Flywheel.Store.Tests;
 
-/// <summary>The PostgreSQL server tests may use: FLYWHEEL_TEST_POSTGRES, e.g. postgres://flywheel@127.0.0.1:5432/flywheel_test.</summary>
+/// <summary>The PostgreSQL server tests may use: FLYWHEEL_TEST_POSTGRES, e.g. postgres://flywheel@127.0.0.1:5432/flywheel_test,
+/// as a superuser (some tests create roles and databases), as .ci/run provides.</summary>
 internal static class PostgresTestServer
 {
     public static string? Url =>

@@ -137,4 +137,36 @@ public class PostgresOpeningTests : INeedsPostgres
         Assert.Contains("does not exist", e.Message, StringComparison.Ordinal);
         Assert.Contains($"{uri.Host}:{uri.Port}", e.Message, StringComparison.Ordinal);
     }
+
+    [ProviderFact]
+    public async Task A_role_that_may_not_create_schemas_opens_a_store_in_an_existing_one()
+    {
+        var admin = new Uri(PostgresTestServer.Url!);
+        string suffix = Guid.NewGuid().ToString("N")[..12];
+        string role = "app_" + suffix, database = "appdb_" + suffix;
+        var (settings, _) = Postgres.PostgresUrl.Parse(PostgresTestServer.Url!);
+        await using (var connection = new Npgsql.NpgsqlConnection(settings.ConnectionString))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in new[] { $"CREATE ROLE {role} LOGIN PASSWORD 'pw'", $"CREATE DATABASE {database}" })
+            {
+                await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        settings.Database = database;
+        await using (var connection = new Npgsql.NpgsqlConnection(settings.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand($"GRANT CREATE, USAGE ON SCHEMA public TO {role}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        // The role may create tables in public but not schemas in the database.
+        await using var store = await FlywheelStore.OpenAsync(null, $"postgres://{role}:pw@{admin.Host}:{admin.Port}/{database}");
+        var key = await store.CreateApiKeyAsync("acme");
+        Assert.Equal("acme", await store.ResolveApiKeyAsync(key.Key));
+        // And a schema it may not create is a clear error, not a crash.
+        var e = await Assert.ThrowsAsync<StoreException>(() => FlywheelStore.OpenAsync(null, $"postgres://{role}:pw@{admin.Host}:{admin.Port}/{database}?schema=elsewhere"));
+        Assert.Contains("permission denied", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -54,8 +54,15 @@ internal sealed class PostgresFlywheelStore : SqlFlywheelStore
             Add(command, "key", LockKey(_schema));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+        // Create the schema only when missing: PostgreSQL checks the database's CREATE privilege even for
+        // CREATE SCHEMA IF NOT EXISTS, and an application role usually lacks it while owning its schema.
+        await using (var exists = Command(connection, transaction, "SELECT 1 FROM pg_namespace WHERE nspname = @schema"))
+        {
+            Add(exists, "schema", _schema);
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not null) return;
+        }
         // The schema name was validated to [a-z_][a-z0-9_]*, so quoting it is enough.
-        await ExecuteAsync(connection, transaction, $"CREATE SCHEMA IF NOT EXISTS \"{_schema}\"", cancellationToken);
+        await ExecuteAsync(connection, transaction, $"CREATE SCHEMA \"{_schema}\"", cancellationToken);
     }
 
     /// <summary>A stable 64-bit key (FNV-1a) for the schema, offset so it is unlikely to meet another program's keys.</summary>
