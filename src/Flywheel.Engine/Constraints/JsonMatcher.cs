@@ -30,6 +30,21 @@ public sealed class JsonMatcher
     /// <summary>The document is complete and nothing but whitespace may follow: generation should end.</summary>
     public bool IsFinished => _states.Count > 0 && _states.All(s => s.IsFinished);
 
+    /// <summary>
+    /// When every parse is inside a string value between characters, the most characters one of them may still take;
+    /// otherwise null. Plain text of that many code points or fewer is then accepted.
+    /// </summary>
+    internal int? OpenStringRoom()
+    {
+        var room = -1;
+        foreach (var s in _states)
+        {
+            if (s.Top is not StringFrame { AtBoundary: true } str) return null;
+            room = Math.Max(room, str.Room);
+        }
+        return room < 0 ? null : room;
+    }
+
     /// <summary>Whether every byte of <paramref name="bytes"/> would be accepted, without moving.</summary>
     public bool CanAdvance(ReadOnlySpan<byte> bytes) => Run(_states, bytes, out _);
 

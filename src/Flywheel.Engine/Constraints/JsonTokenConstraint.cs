@@ -18,6 +18,21 @@ public sealed class JsonTokenConstraint(JsonMatcher matcher, VocabularyTrie voca
     public void FillMask(Span<ulong> mask)
     {
         mask.Clear();
+        if (matcher.OpenStringRoom() is { } room)
+        {
+            // Inside a string most of the vocabulary is plain text: decide those tokens by their length alone and
+            // walk only the rest (quotes, escapes, pieces of characters) byte by byte.
+            for (var id = 0; id < vocabulary.VocabSize; id++)
+            {
+                var chars = vocabulary.PlainStringChars(id);
+                if (chars >= 0 && chars <= room) mask[id >> 6] |= 1UL << (id & 63);
+            }
+            foreach (var id in vocabulary.NotPlainTokens)
+            {
+                if (matcher.CanAdvance(vocabulary.TokenBytes(id))) mask[id >> 6] |= 1UL << (id & 63);
+            }
+            return; // an open string is never a complete document, so no stop token
+        }
         vocabulary.Walk(matcher.States, mask);
         if (!matcher.IsAccepting) return;
         foreach (var id in stopTokenIds)

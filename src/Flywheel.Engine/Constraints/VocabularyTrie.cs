@@ -14,6 +14,8 @@ public sealed class VocabularyTrie
     private static readonly ConditionalWeakTable<ITokenizer, VocabularyTrie> Cache = new();
 
     private readonly byte[]?[] _tokenBytes;        // [n_vocab] bytes of each token, null when left out
+    private readonly int[] _plainChars;            // [n_vocab] code points of a token that is plain string text, else −1
+    private readonly int[] _notPlain;              // ids of the tokens in the trie that are not plain string text
     private readonly List<Node> _nodes = [new()];  // node 0 is the root
 
     private sealed class Node
@@ -27,6 +29,9 @@ public sealed class VocabularyTrie
     {
         VocabSize = tokenizer.VocabSize;
         _tokenBytes = new byte[VocabSize][];
+        _plainChars = new int[VocabSize];
+        Array.Fill(_plainChars, -1);
+        var notPlain = new List<int>();
         var children = new List<Dictionary<byte, int>> { new() };
         var tokens = new List<List<int>> { new() };
         for (var id = 0; id < VocabSize; id++)
@@ -35,6 +40,8 @@ public sealed class VocabularyTrie
             var bytes = tokenizer.TokenBytes(id);
             if (bytes.Length == 0) continue;
             _tokenBytes[id] = bytes;
+            _plainChars[id] = PlainChars(bytes);
+            if (_plainChars[id] < 0) notPlain.Add(id);
             var node = 0;
             foreach (var b in bytes)
             {
@@ -49,6 +56,7 @@ public sealed class VocabularyTrie
             }
             tokens[node].Add(id);
         }
+        _notPlain = [.. notPlain];
         _nodes.Clear();
         for (var i = 0; i < children.Count; i++)
         {
@@ -66,6 +74,36 @@ public sealed class VocabularyTrie
 
     /// <summary>The bytes of <paramref name="id"/>, or null for a token the trie leaves out.</summary>
     public byte[]? TokenBytes(int id) => (uint)id < (uint)_tokenBytes.Length ? _tokenBytes[id] : null;
+
+    /// <summary>
+    /// Code points of <paramref name="id"/> when its bytes are plain JSON string text (complete UTF-8 characters, no
+    /// quote, backslash or control character), which any open string takes while it has room; otherwise −1.
+    /// </summary>
+    public int PlainStringChars(int id) => (uint)id < (uint)_plainChars.Length ? _plainChars[id] : -1;
+
+    /// <summary>Tokens in the trie that are not plain string text (quotes, escapes, pieces of characters, ...).</summary>
+    public ReadOnlySpan<int> NotPlainTokens => _notPlain;
+
+    private static int PlainChars(byte[] bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b < 0x20 || b == (byte)'"' || b == (byte)'\\') return -1;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) return -1;
+        return System.Text.Encoding.UTF8.GetCharCount(bytes) - CountSurrogatePairs(bytes);
+    }
+
+    /// <summary>Four-byte UTF-8 characters, which are two UTF-16 chars but one code point.</summary>
+    private static int CountSurrogatePairs(byte[] bytes)
+    {
+        var n = 0;
+        foreach (var b in bytes)
+        {
+            if (b >= 0xF0) n++;
+        }
+        return n;
+    }
 
     /// <summary>Sets the bit of every token whose bytes <paramref name="states"/> all accept (mask must be cleared by the caller).</summary>
     internal void Walk(IReadOnlyList<MatchStack> states, Span<ulong> mask)
