@@ -14,7 +14,7 @@ internal sealed class GenerationArguments
     public Option<float> MinP { get; } = new("--min-p") { Description = "Drop tokens below P × the top probability, in [0, 1]; 0 disables.", DefaultValueFactory = _ => 0.05f };
     public Option<float> RepeatPenalty { get; } = new("--repeat-penalty") { Description = "Repetition penalty over the last 64 tokens; 1 disables.", DefaultValueFactory = _ => 1f };
     public Option<int?> Context { get; } = new("--ctx", "-c") { Description = "Context length in tokens (default: the model's, at most 4096)." };
-    public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU cores to compute on (default: all)." };
+    public Option<int?> Threads { get; } = new("--threads", "-t") { Description = "CPU threads to compute on (default: the physical cores)." };
 
     public void AddTo(Command command)
     {

@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using Flywheel.Kernels;
+using Flywheel.Kernels.Reference;
 
 namespace Flywheel.Cli;
 
 /// <summary>
-/// <c>--threads N</c>. The kernels spread work with Parallel.For and expose no thread-count setting, so the limit
-/// is set on the whole process: its CPU affinity is narrowed to N cores, which bounds how many kernel threads run
-/// at once. Where affinity cannot be set (macOS) the flag is refused rather than silently ignored.
+/// <c>--threads N</c>. The SIMD kernel sets take the count directly (<see cref="KernelSets.SetThreads"/>: their pools
+/// run N threads; the default is the physical cores). The reference set spreads work with Parallel.For and has no
+/// such setting, so under <c>FLYWHEEL_KERNELS=reference</c> the process's CPU affinity is narrowed to N cores instead;
+/// where affinity cannot be set (macOS) the flag is then refused rather than silently ignored.
 /// </summary>
 internal static class Threads
 {
@@ -13,6 +16,8 @@ internal static class Threads
     {
         if (threads is not { } n) return;
         if (n < 1) throw new CliUsageException($"--threads must be at least 1, got {n}");
+        KernelSets.SetThreads(n);
+        if (KernelSets.Default is not ReferenceKernels) return;
         if (n >= Environment.ProcessorCount) return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsWindows())
         {

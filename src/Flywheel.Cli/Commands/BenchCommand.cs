@@ -23,7 +23,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var model = new Option<string?>("--model", "-m") { Description = "A GGUF file, Hugging Face folder, pulled model or hub id." };
-        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: all)." };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads (default: the physical cores)." };
         var pp = new Option<int>("--pp") { Description = "Prompt tokens to prefill (0 skips).", DefaultValueFactory = _ => 512 };
         var tg = new Option<int>("--tg") { Description = "Tokens to generate (0 skips).", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--reps", "-r") { Description = "Repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
@@ -41,14 +41,14 @@ public static class BenchCommand
             if (repetitions < 1) throw new CliUsageException($"--reps must be at least 1, got {repetitions}");
             var threadCount = parse.GetValue(threads);
             Threads.Apply(threadCount);
-            var n = threadCount ?? Environment.ProcessorCount;
+            var n = threadCount ?? KernelSets.ThreadCount;
             if (parse.GetValue(bandwidth))
             {
                 if (parse.GetValue(model) is not null) throw new CliUsageException("--bandwidth measures memory, not a model: leave out --model");
                 return Bandwidth(n, parse.GetValue(bufferMib), repetitions, parse.GetValue(json));
             }
             var path = ModelResolver.Resolve(parse.GetValue(model) ?? throw new CliUsageException("--model is required (or --bandwidth)"));
-            var kernels = KernelSets.Default is CpuKernels ? new CpuKernels(n) : KernelSets.Default;
+            var kernels = KernelSets.Default is CpuKernels ? KernelSets.Create(Environment.GetEnvironmentVariable(KernelSets.EnvironmentVariable), n) : KernelSets.Default;
             using var loaded = Model.Load(path, kernels);
             var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out);
             var rss = PeakRssBytes();

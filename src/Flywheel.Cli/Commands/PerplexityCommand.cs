@@ -22,7 +22,7 @@ public static class PerplexityCommand
         var file = new Option<string>("--file", "-f") { Description = "A UTF-8 text file.", Required = true };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk.", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int?>("--chunks") { Description = "Evaluate at most this many chunks (default: all)." };
-        var threads = new Option<int?>("--threads", "-t") { Description = "CPU cores to compute on (default: all)." };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads to compute on (default: the physical cores)." };
         var command = new Command("perplexity", "Measure a model's perplexity on a text file (as llama-perplexity does).");
         foreach (var o in new Option[] { model, file, ctx, chunks, threads }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>

@@ -26,12 +26,14 @@ public static class ServeCommand
         };
         var apiKey = new Option<string>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)." };
         var apiKeys = new Option<string>("--api-keys") { Description = "Require one of the API keys in this file, one per line." };
+        var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads to compute on (default: the physical cores)." };
         var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
-        foreach (var o in new Option[] { model, host, port, parallel, ctx, cacheTokens, apiKey, apiKeys }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, host, port, parallel, ctx, cacheTokens, apiKey, apiKeys, threads }) command.Options.Add(o);
         command.SetAction(async (parse, cancellationToken) =>
         {
             try
             {
+                Threads.Apply(parse.GetValue(threads));
                 var options = new ServerOptions
                 {
                     Models = ParseModels(parse.GetValue(model) ?? []),

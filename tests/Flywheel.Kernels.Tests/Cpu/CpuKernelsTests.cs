@@ -198,4 +198,18 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         Assert.True(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.Q4_K));
         Assert.False(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.IQ4_XS));
     }
+
+    [AcceleratedFact]
+    public void Create_makes_a_set_of_the_named_kind_with_the_thread_count()
+    {
+        using var avx2 = Assert.IsType<CpuKernels>(KernelSets.Create("avx2", 3));
+        Assert.Equal("avx2", avx2.Name);
+        Assert.Equal(3, avx2.Threads);
+        using var best = Assert.IsType<CpuKernels>(KernelSets.Create("avx512", 1));
+        Assert.Equal(CpuKernels.VnniSupported ? "avx-vnni" : "avx2", best.Name);
+        Assert.Equal(1, best.Threads);
+        Assert.Same(KernelSets.Reference, KernelSets.Create("reference", 2));
+        Assert.InRange(KernelSets.ThreadCount, 1, Environment.ProcessorCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelSets.SetThreads(0));
+    }
 }
