@@ -61,7 +61,7 @@ public class ToolCallTests
         using var model = template is null ? null : new TemplatedModel(File.ReadAllText(Flywheel.Testing.TestPaths.SharedFile("testdata", "templates", template)));
         await using var server = await TestServer.StartAsync(o => o with { ContextLength = 4096, Models = [new("stories260K", model?.Path ?? TestServer.Stories)] });
         var client = Client(server);
-        for (var seed = 1; seed <= 4; seed++)
+        for (var seed = 1; seed <= 2; seed++)
         {
             List<ChatMessage> messages = [new UserChatMessage("What is the weather in Paris?")];
             var completion = (await client.CompleteChatAsync(messages, Options(ChatToolChoice.CreateRequiredChoice(), seed))).Value;
