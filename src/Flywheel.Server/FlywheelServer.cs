@@ -1,8 +1,10 @@
 using Flywheel.Server.Auth;
+using Flywheel.Server.Capture;
 using Flywheel.Server.Endpoints.OpenAi;
 using Flywheel.Server.Endpoints.OpenAi.Chat;
 using Flywheel.Server.Endpoints.OpenAi.Completions;
 using Flywheel.Server.Endpoints.OpenAi.Embeddings;
+using Flywheel.Server.Endpoints.Loop;
 using Flywheel.Server.Endpoints.OpenAi.Models;
 using Flywheel.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +36,8 @@ public static class FlywheelServer
         var models = new ModelRegistry(options);
         builder.Services.AddSingleton(models);
         builder.Services.AddSingleton(new ServingMetrics(models));
+        // Built by the container so that it is disposed with the app, writing what is still queued.
+        builder.Services.AddSingleton<TrafficCapture>();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServingMetrics.MeterName).AddPrometheusExporter());
 
         var app = builder.Build();
@@ -42,7 +46,7 @@ public static class FlywheelServer
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             await OpenAiError.Create(StatusCodes.Status500InternalServerError, $"internal error: {error?.Message}", "server_error", null, null).ExecuteAsync(context);
         }));
-        ApiKeyAuthentication.Use(app, options.ApiKeys);
+        ApiKeyAuthentication.Use(app, options.ApiKeys, options.Store is { } store ? new StoreKeys(store) : null);
         app.MapGet("/health", (ModelRegistry models) => models.LoadError is { } e
             ? Results.Json(new { status = "error", error = e.Message }, statusCode: StatusCodes.Status503ServiceUnavailable)
             : models.AllLoaded
@@ -53,6 +57,8 @@ public static class FlywheelServer
         ChatEndpoints.Map(app);
         CompletionsEndpoints.Map(app);
         EmbeddingsEndpoints.Map(app);
+        FeedbackEndpoints.Map(app);
+        DatasetsEndpoints.Map(app);
         app.MapFallback((HttpContext context) => OpenAiError.NotFound($"no route {context.Request.Method} {context.Request.Path}"));
         return app;
     }
@@ -73,7 +79,8 @@ public static class FlywheelServer
             await app.StopAsync(CancellationToken.None);
             return 2;
         }
-        log.WriteLine($"flywheel: serving {string.Join(", ", models.Names)} on http://{FormatHost(options.Host)}:{options.Port} (OpenAI API at /v1)");
+        var store = options.Store is { } s ? $"; store {s.Description}, capture {(options.Capture ? "on" : "off")}" : "";
+        log.WriteLine($"flywheel: serving {string.Join(", ", models.Names)} on http://{FormatHost(options.Host)}:{options.Port} (OpenAI API at /v1){store}");
         log.Flush();
         try
         {

@@ -1,3 +1,6 @@
+using Flywheel.Store;
+using Flywheel.Store.Traffic;
+
 namespace Flywheel.Server;
 
 /// <summary>How <c>flywheel serve</c> runs: which models under which names, where to listen, and limits.</summary>
@@ -25,4 +28,19 @@ public sealed record ServerOptions
 
     /// <summary>Accepted API keys; empty means no authentication.</summary>
     public IReadOnlySet<string> ApiKeys { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// Tenants and their keys, captured traffic, feedback and datasets. Null means none: nothing is captured and
+    /// /v1/feedback and /v1/datasets answer 404. The caller opens it and disposes it after the server stopped.
+    /// </summary>
+    public IFlywheelStore? Store { get; init; }
+
+    /// <summary>Record chat and completion traffic in <see cref="Store"/> (each tenant may still switch it off).</summary>
+    public bool Capture { get; init; } = true;
+
+    /// <summary>Which kinds of personal data are replaced before a record is stored, for tenants with redaction on.</summary>
+    public RedactionOptions Redaction { get; init; } = RedactionOptions.All;
+
+    /// <summary>Queue and batch sizes of the capture writer; null means its defaults.</summary>
+    public CaptureWriterOptions? CaptureWriter { get; init; }
 }

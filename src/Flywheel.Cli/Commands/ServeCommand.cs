@@ -1,12 +1,16 @@
 using System.CommandLine;
 using Flywheel.Server;
+using Flywheel.Store;
+using Flywheel.Store.Traffic;
 
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
 /// <c>flywheel serve [--model [NAME=]MODEL ...] [--host 127.0.0.1] [--port 8080] [--parallel N] [--ctx N]
-/// [--api-key KEY | --api-keys FILE]</c>: the OpenAI-compatible HTTP API. With no --model it serves the demo model
-/// bundled with Flywheel.
+/// [--api-key KEY | --api-keys FILE] [--data DIR | --store URL] [--capture on|off] [--redact KINDS]</c>: the
+/// OpenAI-compatible HTTP API. With no --model it serves the demo model bundled with Flywheel. The store (SQLite
+/// under ~/.flywheel or --data, or PostgreSQL at --store) holds the tenants' keys, captured traffic, feedback and
+/// datasets; when it holds keys, only those are accepted.
 /// </summary>
 public static class ServeCommand
 {
@@ -27,28 +31,56 @@ public static class ServeCommand
         var apiKey = new Option<string>("--api-key") { Description = "Require this API key (Authorization: Bearer KEY)." };
         var apiKeys = new Option<string>("--api-keys") { Description = "Require one of the API keys in this file, one per line." };
         var threads = new Option<int?>("--threads", "-t") { Description = "CPU threads to compute on (default: the physical cores)." };
+        var capture = new Option<string>("--capture") { Description = "Record chat and completion traffic in the store: on or off.", DefaultValueFactory = _ => "on" };
+        var redact = new Option<string>("--redact")
+        {
+            Description = "Personal data replaced before traffic is stored (for tenants with redaction on): all, none, or a comma list of email, phone, id.",
+            DefaultValueFactory = _ => "all",
+        };
         var command = new Command("serve", "Serve models over an OpenAI-compatible HTTP API.");
         foreach (var o in new Option[] { model, host, port, parallel, ctx, cacheTokens, apiKey, apiKeys, threads }) command.Options.Add(o);
+        var store = new StoreOptions().AddTo(command);
+        command.Options.Add(capture);
+        command.Options.Add(redact);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            IFlywheelStore? opened = null;
             try
             {
                 Threads.Apply(parse.GetValue(threads));
+                var captureOn = parse.GetValue(capture) switch
+                {
+                    "on" => true,
+                    "off" => false,
+                    var other => throw new CliUsageException($"--capture must be on or off, got '{other}'"),
+                };
+                var redaction = ParseRedaction(parse.GetValue(redact)!);
+                var models = ParseModels(parse.GetValue(model) ?? []);
+                // Neither --data nor --store: the default store under ~/.flywheel, the same one `flywheel keys create`
+                // writes to, so keys created there are the keys this server accepts.
+                opened = await store.OpenAsync(parse, cancellationToken);
                 var options = new ServerOptions
                 {
-                    Models = ParseModels(parse.GetValue(model) ?? []),
+                    Models = models,
                     Host = parse.GetValue(host)!,
                     Port = CheckRange(parse.GetValue(port), 0, 65535, "--port"),
                     Parallel = CheckRange(parse.GetValue(parallel), 1, 256, "--parallel"),
                     ContextLength = parse.GetValue(ctx) is { } c ? CheckRange(c, 16, 1 << 20, "--ctx") : null,
                     CacheTokens = parse.GetValue(cacheTokens) is { } kv ? CheckRange(kv, 16, 1 << 26, "--cache-tokens") : null,
                     ApiKeys = ReadKeys(parse.GetValue(apiKey), parse.GetValue(apiKeys)),
+                    Store = opened,
+                    Capture = captureOn,
+                    Redaction = redaction,
                 };
                 return await FlywheelServer.RunAsync(options, Console.Out, cancellationToken);
             }
             catch (Exception e)
             {
                 return CliErrors.Report(e);
+            }
+            finally
+            {
+                if (opened is not null) await opened.DisposeAsync();
             }
         });
         return command;
@@ -75,6 +107,23 @@ public static class ServeCommand
             result.Add(new(name, path));
         }
         return result;
+    }
+
+    internal static RedactionOptions ParseRedaction(string value)
+    {
+        switch (value.Trim().ToLowerInvariant())
+        {
+            case "all":
+                return RedactionOptions.All;
+            case "none":
+                return new RedactionOptions(Emails: false, PhoneNumbers: false, IdentityNumbers: false);
+        }
+        var kinds = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => k.ToLowerInvariant()).ToList();
+        if (kinds.Count == 0 || kinds.Any(k => k is not ("email" or "phone" or "id")))
+        {
+            throw new CliUsageException($"--redact must be all, none, or a comma list of email, phone and id; got '{value}'");
+        }
+        return new RedactionOptions(Emails: kinds.Contains("email"), PhoneNumbers: kinds.Contains("phone"), IdentityNumbers: kinds.Contains("id"));
     }
 
     private static HashSet<string> ReadKeys(string? key, string? file)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Flywheel.Engine;
 using Flywheel.Engine.Constraints;
 using Flywheel.Engine.Parsing;
+using Flywheel.Server.Capture;
 using Flywheel.Server.Hosting;
 using Flywheel.Server.Telemetry;
 using Flywheel.Tokenizers.ChatTemplates;
@@ -16,7 +17,7 @@ public static class ChatEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/chat/completions", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics)
+    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics, TrafficCapture captures)
     {
         return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
         {
@@ -45,33 +46,34 @@ public static class ChatEndpoints
             {
                 request = request with { Constraint = new JsonTokenConstraint(matcher, VocabularyTrie.For(engine.Model.Tokenizer), request.Stopping.StopTokenIds) };
             }
-            var id = $"chatcmpl-{Guid.NewGuid():N}";
+            var capture = captures.Begin(http, Store.Traffic.TrafficKind.Chat, fields, engine.Model.Name);
+            var id = capture.Id;
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             // Reasoning and tool calls are read out of the text the same way whether it streams or not.
             var parser = new ChatOutputParser(opensThinking, tools.Offered ? toolFormat : null);
             if (parameters.Stream)
             {
-                await StreamAsync(http, engine, metrics, request, parameters, parser, id, created, ct);
+                await StreamAsync(http, engine, metrics, capture, request, parameters, parser, id, created, ct);
                 return Results.Empty;
             }
-            var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "chat", ct), engine, parameters.LogProbs);
+            var result = await TokenCollector.CollectAsync(capture.Track(request, metrics.TrackAsync(engine, request, "chat", ct)), engine, parameters.LogProbs);
             var deltas = parser.Push(result.Text);
             deltas.AddRange(parser.Finish());
             var choice = new ChatChoice(0, ChatOutput.Message(deltas), null, ChatOutput.FinishReason(result.Finish, parser.ToolCallCount), result.LogProbs);
-            return Results.Json(
+            return await capture.ReplyAsync(
                 new ChatCompletion(id, "chat.completion", created, engine.Model.Name, [choice],
                     new Usage(promptIds.Count, result.CompletionTokens, promptIds.Count + result.CompletionTokens)),
-                Protocol.Json);
+                ct);
         });
     }
 
-    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, ServingMetrics metrics, GenerationRequest request, GenerationParameters parameters, ChatOutputParser parser, string id, long created, CancellationToken ct)
+    private static async Task StreamAsync(HttpContext http, InferenceEngine engine, ServingMetrics metrics, CapturedRequest capture, GenerationRequest request, GenerationParameters parameters, ChatOutputParser parser, string id, long created, CancellationToken ct)
     {
-        var sse = new ServerSentEvents(http.Response);
+        var sse = new ServerSentEvents(http.Response, capture);
         var model = engine.Model.Name;
         var completionTokens = 0;
         var first = true;
-        await foreach (var token in metrics.TrackAsync(engine, request, "chat", ct))
+        await foreach (var token in capture.Track(request, metrics.TrackAsync(engine, request, "chat", ct)))
         {
             if (first)
             {

@@ -1,4 +1,5 @@
 using Flywheel.Engine;
+using Flywheel.Server.Capture;
 using Flywheel.Server.Endpoints.OpenAi.Chat;
 using Flywheel.Server.Hosting;
 using Flywheel.Server.Telemetry;
@@ -13,7 +14,7 @@ public static class CompletionsEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapPost("/v1/completions", HandleAsync);
 
-    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics)
+    private static async Task<IResult> HandleAsync(HttpContext http, ModelRegistry models, ServingMetrics metrics, TrafficCapture captures)
     {
         return await RequestHandling.RunAsync(http, models, async (fields, engine, ct) =>
         {
@@ -28,15 +29,16 @@ public static class CompletionsEndpoints
             var promptIds = engine.Model.TokenizeRaw(prompt);
             if (promptIds.Count == 0) throw new BadRequestException("'prompt' is empty", "prompt");
             var request = parameters.ToRequest(promptIds, engine);
-            var id = $"cmpl-{Guid.NewGuid():N}";
+            var capture = captures.Begin(http, Store.Traffic.TrafficKind.Completion, fields, engine.Model.Name);
+            var id = capture.Id;
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var model = engine.Model.Name;
             if (parameters.Stream)
             {
-                var sse = new ServerSentEvents(http.Response);
+                var sse = new ServerSentEvents(http.Response, capture);
                 var count = 0;
                 var offset = prompt.Length;
-                await foreach (var token in metrics.TrackAsync(engine, request, "completions", ct))
+                await foreach (var token in capture.Track(request, metrics.TrackAsync(engine, request, "completions", ct)))
                 {
                     var counted = token.Id >= 0 && token.Finish is not Engine.Sampling.FinishReason.StopToken;
                     if (counted) count++;
@@ -55,13 +57,13 @@ public static class CompletionsEndpoints
                 await sse.SendDoneAsync(ct);
                 return Results.Empty;
             }
-            var result = await TokenCollector.CollectAsync(metrics.TrackAsync(engine, request, "completions", ct), engine, parameters.LogProbs);
+            var result = await TokenCollector.CollectAsync(capture.Track(request, metrics.TrackAsync(engine, request, "completions", ct)), engine, parameters.LogProbs);
             var logprobs = result.LogProbs is { } lp ? TextLogProbs.From(lp.Content, prompt.Length) : null;
-            return Results.Json(
+            return await capture.ReplyAsync(
                 new TextCompletion(id, "text_completion", created, model,
                     [new TextChoice(0, result.Text, GenerationParameters.FinishReasonText(result.Finish), logprobs)],
                     new Usage(promptIds.Count, result.CompletionTokens, promptIds.Count + result.CompletionTokens)),
-                Protocol.Json);
+                ct);
         });
     }
 }
