@@ -3,8 +3,12 @@
 each send REQUESTS completions back to back; reports aggregate generated tok/s, p50/p95 time to first token and
 inter-token latency, and the batching gain (aggregate tok/s at 8 clients / at 1). Standard library only.
 
+With --compare URL (a second server, e.g. the same model with `--capture off`), every level runs ROUNDS times on
+each server, alternating which goes first (A B, B A, ...) so drift in machine speed falls on both alike, and the
+throughput ratio A/B is printed per level (median of the rounds) and overall (all tokens / all wall time).
+
 usage: serve_load.py [--url http://127.0.0.1:8080] [--levels 1,4,8,16] [--requests 4] [--max-tokens 64]
-                     [--ignore-eos] [--json FILE]
+                     [--ignore-eos] [--json FILE] [--compare URL --rounds 3 --labels "capture on,capture off"]
 Tokens are counted from the stream's usage (stream_options.include_usage) when the server reports it, else as the
 events that carry text. Works against any OpenAI-compatible server that streams /v1/completions (llama-server too).
 """
@@ -111,6 +115,33 @@ def level(url, clients, requests, max_tokens, ignore_eos=False):
             "first_error": errors[0] if errors else None}
 
 
+def compare(args):
+    """Alternating rounds on two servers; prints per-level medians and the throughput ratio first/second."""
+    urls = [args.url, args.compare]
+    labels = [x.strip() for x in args.labels.split(",")]
+    for url in urls:
+        one_request(url, PROMPTS[0], 8)  # warm-up
+    totals = [[0, 0.0], [0, 0.0]]
+    rows, errors = [], 0
+    for c in (int(x) for x in args.levels.split(",")):
+        rates = [[], []]
+        for r in range(args.rounds):
+            for which in ((0, 1) if r % 2 == 0 else (1, 0)):
+                res = level(urls[which], c, args.requests, args.max_tokens, args.ignore_eos)
+                errors += res["errors"]
+                rates[which].append(res["tok_s"])
+                totals[which][0] += res["tokens"]
+                totals[which][1] += res["wall_s"]
+        med = [sorted(x)[len(x) // 2] for x in rates]
+        rows.append((c, med[0], med[1], med[0] / med[1], rates))
+    print(f"{'clients':>7} {labels[0] + ' tok/s':>18} {labels[1] + ' tok/s':>18} {'ratio':>7}   rounds ({labels[0]} | {labels[1]})")
+    for c, a, b, ratio, rates in rows:
+        print(f"{c:>7} {a:>18.1f} {b:>18.1f} {ratio:>7.3f}   {' '.join(f'{x:.0f}' for x in rates[0])} | {' '.join(f'{x:.0f}' for x in rates[1])}")
+    overall = (totals[0][0] / totals[0][1]) / (totals[1][0] / totals[1][1])
+    print(f"throughput ratio {labels[0]} / {labels[1]}: {overall:.3f} overall (all tokens / all wall time, {args.rounds} alternating rounds per level), "
+          f"errors: {errors}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:8080")
@@ -119,7 +150,13 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--ignore-eos", action="store_true", help="ask for exactly --max-tokens tokens (ignore_eos)")
     ap.add_argument("--json", help="also write the results to this file as JSON")
+    ap.add_argument("--compare", help="a second server's URL: alternate rounds on both and print the throughput ratio")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per level and server with --compare")
+    ap.add_argument("--labels", default="A,B", help="names of --url and --compare in the output")
     args = ap.parse_args()
+    if args.compare:
+        compare(args)
+        return
     one_request(args.url, PROMPTS[0], 8)  # warm-up
     results = [level(args.url, int(c), args.requests, args.max_tokens, args.ignore_eos) for c in args.levels.split(",")]
     if args.json:

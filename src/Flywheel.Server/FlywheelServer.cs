@@ -82,9 +82,13 @@ public static class FlywheelServer
         var store = options.Store is { } s ? $"; store {s.Description}, capture {(options.Capture ? "on" : "off")}" : "";
         log.WriteLine($"flywheel: serving {string.Join(", ", models.Names)} on http://{FormatHost(options.Host)}:{options.Port} (OpenAI API at /v1){store}");
         log.Flush();
+        // The host's console lifetime takes SIGTERM and SIGINT for itself (stopping the app), so wait for that too,
+        // not only for the caller's token; otherwise the process never exits on kill.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+            cancellationToken, app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
+            await Task.Delay(Timeout.Infinite, stopping.Token);
         }
         catch (OperationCanceledException)
         {
