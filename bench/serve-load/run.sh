@@ -55,7 +55,7 @@ if [ "$capture" = compare ]; then
   wait_ready "$((port + 1))"
   echo "model: $model  --parallel $parallel  cores: $(nproc)  server cpus: ${SERVER_CPUS:-all}  client cpus: ${CLIENT_CPUS:-all}  capture on (port $port) vs off (port $((port + 1)))"
   "${client_pin[@]}" python3 "$root/bench/serve-load/serve_load.py" --url "http://127.0.0.1:$port" --compare "http://127.0.0.1:$((port + 1))" \
-    --labels "capture on,capture off" --rounds "${ROUNDS:-3}" --levels "${LEVELS:-1,4,8,16}" --requests "${REQUESTS:-4}" --max-tokens "${MAX_TOKENS:-64}"
+    --ignore-eos --labels "capture on,capture off" --rounds "${ROUNDS:-3}" --levels "${LEVELS:-1,4,8,16}" --requests "${REQUESTS:-4}" --max-tokens "${MAX_TOKENS:-64}"
   echo "records captured: $(records "$data/on") with capture on, $(records "$data/off") with capture off"
 else
   start "$port" "$data" "$capture"

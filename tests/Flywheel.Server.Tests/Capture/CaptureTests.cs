@@ -103,6 +103,57 @@ public class CaptureTests
     }
 
     [Fact]
+    public async Task Tool_calls_are_recorded_as_the_client_got_them_streamed_and_not()
+    {
+        await using var store = await TestStores.OpenAsync();
+        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = 4096 });
+        var body = new Dictionary<string, object>
+        {
+            ["messages"] = new[] { new { role = "user", content = "What is the weather in Paris?" } },
+            ["tools"] = new[]
+            {
+                new
+                {
+                    type = "function",
+                    function = new
+                    {
+                        name = "get_weather",
+                        parameters = JsonDocument.Parse("""{"type": "object", "properties": {"city": {"type": "string", "maxLength": 12}}, "required": ["city"], "additionalProperties": false}""").RootElement,
+                    },
+                },
+            },
+            ["tool_choice"] = "required",
+            ["temperature"] = 1,
+            ["seed"] = 3,
+            ["max_tokens"] = 200,
+        };
+        var reply = await Api.PostAsync(server, "/v1/chat/completions", body);
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        var record = (await store.GetTrafficAsync(RequestTenant.Default, reply.Id!))!;
+        Assert.Equal("tool_calls", record.FinishReason);
+        var sent = reply.Json.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls");
+        Assert.Equal(JsonSerializer.Serialize(sent), JsonSerializer.Serialize(JsonDocument.Parse(record.ToolCallsJson!).RootElement));
+        Assert.Contains("get_weather", JsonDocument.Parse(record.ParametersJson!).RootElement.GetProperty("tools").GetRawText());
+
+        body["stream"] = true;
+        var streamed = await Api.StreamAsync(server, "/v1/chat/completions", body);
+        Assert.True(streamed.Done);
+        var streamedRecord = (await store.GetTrafficAsync(RequestTenant.Default, streamed.Id!))!;
+        Assert.Equal("tool_calls", streamedRecord.FinishReason);
+        var call = JsonDocument.Parse(streamedRecord.ToolCallsJson!).RootElement[0];
+        var deltas = streamed.Events.SelectMany(e => e.GetProperty("choices").EnumerateArray())
+            .Where(c => c.GetProperty("delta").TryGetProperty("tool_calls", out _))
+            .SelectMany(c => c.GetProperty("delta").GetProperty("tool_calls").EnumerateArray()).ToList();
+        Assert.NotEmpty(deltas);
+        Assert.Equal(deltas[0].GetProperty("id").GetString(), call.GetProperty("id").GetString());
+        Assert.Equal("get_weather", call.GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal(string.Concat(deltas.Select(d => d.GetProperty("function").TryGetProperty("arguments", out var a) ? a.GetString() : "")),
+            call.GetProperty("function").GetProperty("arguments").GetString());
+        // Same seed, same call, whichever way it was delivered.
+        Assert.Equal(sent[0].GetProperty("function").GetProperty("arguments").GetString(), call.GetProperty("function").GetProperty("arguments").GetString());
+    }
+
+    [Fact]
     public async Task Requests_that_fail_are_not_recorded()
     {
         await using var store = await TestStores.OpenAsync();
