@@ -70,6 +70,24 @@ internal sealed class ServeProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>Runs another CLI command to its end: (exit code, stdout, stderr).</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "flywheel.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(1)))
+        {
+            p.Kill();
+            throw new TimeoutException($"flywheel {string.Join(' ', args)} did not finish");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
