@@ -19,7 +19,7 @@ internal static unsafe class SimdVecDot
     private static readonly float* F16 = BuildF16Table();
 
     public static bool IsAccelerated(GgmlType type) => Avx2.IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_0
-        or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     private static float* BuildF16Table()
     {
@@ -36,6 +36,7 @@ internal static unsafe class SimdVecDot
     {
         GgmlType.Q8_0 => DotQ8_0(w, a, n),
         GgmlType.Q4_0 => DotQ4_0(w, a, n),
+        GgmlType.Q5_0 => DotQ5_0(w, a, n),
         GgmlType.Q4_K => DotQ4K(w, a, n, fiveBit: false),
         GgmlType.Q5_K => DotQ4K(w, a, n, fiveBit: true),
         GgmlType.Q6_K => DotQ6K(w, a, n),
@@ -66,6 +67,25 @@ internal static unsafe class SimdVecDot
         var lo = packed & Vector128.Create((byte)0x0F);
         var hi = Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector128.Create((byte)0x0F);
         return (Vector256.Create(lo, hi) - Vector256.Create((byte)8)).AsSByte();
+    }
+
+    /// <summary>
+    /// Signed codes of a block_q5_0: d(2) qh(4) qs(16). Element j is nibble j (low nibbles for 0..15, high for 16..31)
+    /// with bit j of qh as its fifth bit, minus 16. The 32 qh bits are spread to one byte each by a byte shuffle and
+    /// a per-byte bit test.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Q5_0Codes(byte* block)
+    {
+        var packed = Vector128.Load(block + 6);
+        var lo = packed & Vector128.Create((byte)0x0F);
+        var hi = Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector128.Create((byte)0x0F);
+        // Each 128-bit lane holds all four qh bytes; lane 0 spreads bytes 0 and 1, lane 1 bytes 2 and 3.
+        var spread = Avx2.Shuffle(Vector256.Create(*(uint*)(block + 2)).AsByte(),
+            Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        var bit = Vector256.Create(0x8040201008040201UL).AsByte();
+        var fifth = Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)0x10);
+        return ((Vector256.Create(lo, hi) | fifth) - Vector256.Create((byte)16)).AsSByte();
     }
 
     // block_q8_0: d(2) qs(32) = 34, against block_q8_0.
@@ -117,6 +137,33 @@ internal static unsafe class SimdVecDot
         for (; b < blocks; b++, w += 18, a += 34)
         {
             var sumi = Vector256.Sum(DotSigned(Q4_0Codes(w + 2), Vector256.Load((sbyte*)(a + 2))));
+            sum += sumi * (H(w) * H(a));
+        }
+        return sum;
+    }
+
+    // block_q5_0: d(2) qh(4) qs(16) = 22, against block_q8_0; the same per-block combination as Q4_0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float DotQ5_0(byte* w, byte* a, int n)
+    {
+        var blocks = n / 32;
+        var sum = 0f;
+        var b = 0;
+        for (; b + 4 <= blocks; b += 4, w += 4 * 22, a += 4 * 34)
+        {
+            var s = Sum4(
+                DotSigned(Q5_0Codes(w), Vector256.Load((sbyte*)(a + 2))),
+                DotSigned(Q5_0Codes(w + 22), Vector256.Load((sbyte*)(a + 36))),
+                DotSigned(Q5_0Codes(w + 44), Vector256.Load((sbyte*)(a + 70))),
+                DotSigned(Q5_0Codes(w + 66), Vector256.Load((sbyte*)(a + 104))));
+            sum += s.GetElement(0) * (H(w) * H(a));
+            sum += s.GetElement(1) * (H(w + 22) * H(a + 34));
+            sum += s.GetElement(2) * (H(w + 44) * H(a + 68));
+            sum += s.GetElement(3) * (H(w + 66) * H(a + 102));
+        }
+        for (; b < blocks; b++, w += 22, a += 34)
+        {
+            var sumi = Vector256.Sum(DotSigned(Q5_0Codes(w), Vector256.Load((sbyte*)(a + 2))));
             sum += sumi * (H(w) * H(a));
         }
         return sum;
