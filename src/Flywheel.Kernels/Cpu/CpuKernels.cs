@@ -57,7 +57,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows)
     {
         var bytes = _reference.MatMulScratchBytes(weightType, inputFeatures, rows);
-        if (rows >= TiledMatMul.TileCols && TiledMatMul.Supports(weightType, _vnni))
+        if (rows >= TiledMatMul.MinRows && TiledMatMul.Supports(weightType, _vnni))
         {
             bytes = AlignUp(bytes) + TiledMatMul.ActivationBytes(weightType, inputFeatures, rows);
         }
@@ -101,7 +101,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             if ((long)rows * inFeatures < 65536) QuantizeInline(ref job);
             else _pool.Run(&QuantizeChunk, &job, quantChunks);
 
-            if (rows >= TiledMatMul.TileCols && TiledMatMul.Supports(weight.Type, _vnni))
+            if (rows >= TiledMatMul.MinRows && TiledMatMul.Supports(weight.Type, _vnni))
             {
                 var packedOffset = AlignUp(actRowBytes * rows);
                 var packedBytes = TiledMatMul.ActivationBytes(weight.Type, inFeatures, rows);

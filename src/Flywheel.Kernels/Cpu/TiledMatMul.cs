@@ -33,6 +33,14 @@ internal static unsafe class TiledMatMul
 {
     public const int TileRows = 4;       // weight rows per register tile
     public const int TileCols = 4;       // activation rows per register tile
+
+    /// <summary>
+    /// Fewest activation rows that take the tiled path. Packing re-reads and rewrites every weight row, which a few
+    /// rows (a decode step of a small batch) cannot pay back: on a Qwen2.5-0.5B-shaped Q4_0 file at 2 threads, 4 rows
+    /// ran at 0.4× the row-at-a-time path's rate and 8 rows at 0.7×. Overridable with FLYWHEEL_TILED_MIN_ROWS.
+    /// </summary>
+    public static readonly int MinRows =
+        int.TryParse(Environment.GetEnvironmentVariable("FLYWHEEL_TILED_MIN_ROWS"), out var m) && m >= TileCols ? m : 16;
     private const int ColumnBlock = 64;  // activation rows streamed through a packed chunk while they stay in L2
     private const int ChunkBytes = 96 * 1024; // packed weight bytes per chunk (stays in L2 next to a column block)
 

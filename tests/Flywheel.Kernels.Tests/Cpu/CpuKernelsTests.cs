@@ -117,7 +117,7 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
             maxDiff = MathF.Max(maxDiff, MathF.Abs(expected[i] - actual[i]));
             maxAbs = MathF.Max(maxAbs, MathF.Abs(expected[i]));
         }
-        var tiled = rows >= 4 && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
+        var tiled = rows >= TiledMatMul.MinRows && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
         var limit = tiled ? TiledMatMulRelativeTolerance * maxAbs : MatMulTolerance;
         output.WriteLine($"{set} {GgmlTypeInfo.Name(type)} {rows}×{inFeatures} · {outFeatures}: max |Δ| = {maxDiff} (max |y| {maxAbs})");
         Assert.True(maxDiff <= limit, $"max difference {maxDiff} exceeds {limit}");
