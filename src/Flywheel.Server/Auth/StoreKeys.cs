@@ -22,7 +22,7 @@ public sealed class StoreKeys(IFlywheelStore store)
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private (bool HasKeys, long Expires) _hasKeys = (false, 0);
 
-    /// <summary>True when the store holds at least one key that is not revoked: then only store keys are accepted.</summary>
+    /// <summary>True when the store holds at least one key, revoked ones included (revoking the last key must lock the server, not open it): then only store keys are accepted.</summary>
     public async ValueTask<bool> HasKeysAsync(CancellationToken cancellationToken)
     {
         var current = _hasKeys;

@@ -62,6 +62,24 @@ public class FeedbackTests
     }
 
     [Fact]
+    public async Task Corrections_and_comments_are_redacted_before_storage()
+    {
+        await using var store = await TestStores.OpenAsync();
+        await using var server = await TestStores.ServeAsync(store);
+        var id = (await Api.PostAsync(server, "/v1/chat/completions", Api.Chat("Once", maxTokens: 3))).Id!;
+        var reply = await Api.PostAsync(server, "/v1/feedback", new
+        {
+            id,
+            correction = "请联系 zhang.san@example.com 或 13812345678。",
+            comment = "my id is 11010519491231002X",
+        });
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        var stored = Assert.Single(await store.ListFeedbackAsync(RequestTenant.Default, id));
+        Assert.Equal("请联系 [EMAIL] 或 [PHONE]。", stored.Correction!.Text);
+        Assert.Equal("my id is [ID]", stored.Comment);
+    }
+
+    [Fact]
     public async Task Unknown_id_gets_404()
     {
         await using var store = await TestStores.OpenAsync();

@@ -38,8 +38,14 @@ public static class FeedbackEndpoints
         FeedbackResult result;
         try
         {
+            // Corrections and comments are user text like the captured traffic, so the same redaction applies first.
+            var tenant = RequestTenant.Get(http);
+            if ((await store.GetTenantSettingsAsync(tenant, CancellationToken.None)).RedactionEnabled)
+            {
+                input = new Redactor(options.Redaction).Redact(input);
+            }
             // Not cancelled with the request: a write that has begun is finished, so the outcome is never in doubt.
-            result = await store.AddFeedbackAsync(RequestTenant.Get(http), input, CancellationToken.None);
+            result = await store.AddFeedbackAsync(tenant, input, CancellationToken.None);
         }
         catch (StoreException e)
         {
