@@ -151,8 +151,15 @@ internal sealed class StandInHub : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        // Close alone: on Linux, Stop followed by Close unregisters the prefixes twice, and the second pass re-binds
+        // the port to look them up, which throws if a parallel test has taken it in between.
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+        }
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
