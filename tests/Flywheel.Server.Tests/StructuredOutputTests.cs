@@ -62,31 +62,72 @@ public class StructuredOutputTests
     }
 
     [Fact]
-    public async Task Json_object_output_is_an_object_or_a_valid_start_of_one_when_cut_by_max_tokens()
+    public async Task Json_object_output_always_closes_within_max_tokens()
     {
-        // An unbounded object on a model that never learnt JSON rarely closes within the limit (its keys and values
-        // go on like its stories); then finish_reason is "length" and the text must still be a valid beginning.
+        // An unbounded object on a model that never learnt JSON would rarely close by itself (its keys and values go
+        // on like its stories); as the limit nears only closing tokens remain, so every answer is a whole object.
         await using var server = await TestServer.StartAsync(o => o with { ContextLength = 512 });
         var client = Client(server);
-        for (var seed = 1; seed <= 6; seed++)
+        foreach (var limit in new[] { 2, 3, 8, 30, 60 })
         {
-            var options = Options(ChatResponseFormat.CreateJsonObjectFormat(), seed);
-            options.MaxOutputTokenCount = 60;
-            var completion = (await client.CompleteChatAsync([new UserChatMessage("Once upon a time")], options)).Value;
-            var text = completion.Content[0].Text;
-            Assert.StartsWith("{", text.TrimStart());
-            if (completion.FinishReason == ChatFinishReason.Stop)
+            for (var seed = 1; seed <= 3; seed++)
             {
-                Assert.IsType<JsonObject>(JsonNode.Parse(text));
-                continue;
-            }
-            Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
-            // A reader told more may follow throws on any invalid token and stops quietly at an unfinished one.
-            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text), isFinalBlock: false, state: default);
-            while (reader.Read())
-            {
+                var options = Options(ChatResponseFormat.CreateJsonObjectFormat(), seed);
+                options.MaxOutputTokenCount = limit;
+                var completion = (await client.CompleteChatAsync([new UserChatMessage("Once upon a time")], options)).Value;
+                Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+                Assert.IsType<JsonObject>(JsonNode.Parse(completion.Content[0].Text));
+                Assert.InRange(completion.Usage.OutputTokenCount, 1, limit);
+                var streamed = new System.Text.StringBuilder();
+                ChatFinishReason? finish = null;
+                await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("Once upon a time")], options))
+                {
+                    foreach (var part in update.ContentUpdate) streamed.Append(part.Text);
+                    finish ??= update.FinishReason;
+                }
+                Assert.Equal(completion.Content[0].Text, streamed.ToString());
+                Assert.Equal(ChatFinishReason.Stop, finish);
             }
         }
+    }
+
+    [Fact]
+    public async Task Json_schema_output_validates_at_the_smallest_max_tokens_that_fits_it()
+    {
+        await using var server = await TestServer.StartAsync(o => o with { ContextLength = 512 });
+        var client = Client(server);
+        var format = ChatResponseFormat.CreateJsonSchemaFormat("person", BinaryData.FromString(PersonSchema), jsonSchemaIsStrict: true);
+        var shortest = """{"name":"","age":0,"pets":[]}""".Length;
+        foreach (var limit in new[] { shortest, shortest + 3, shortest + 12 })
+        {
+            for (var seed = 1; seed <= 3; seed++)
+            {
+                var options = Options(format, seed);
+                options.MaxOutputTokenCount = limit;
+                var completion = (await client.CompleteChatAsync([new UserChatMessage("Describe Lily as JSON.")], options)).Value;
+                Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
+                var person = JsonNode.Parse(completion.Content[0].Text)!.AsObject();
+                Assert.Equal(["age", "name", "pets"], person.Select(p => p.Key).Order());
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"type": "json_object"}""", 1)]
+    [InlineData("""{"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}}""", 10)]
+    public async Task Max_tokens_below_the_shortest_valid_output_gets_400(string format, int maxTokens)
+    {
+        await using var server = await TestServer.StartAsync();
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "x" }),
+            ["response_format"] = JsonNode.Parse(format),
+            ["max_tokens"] = maxTokens,
+        };
+        var (status, json) = await Wire.PostAsync(server, "/v1/chat/completions", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("max_tokens", json["error"]!["param"]!.GetValue<string>());
+        Assert.Contains("shortest output", json["error"]!["message"]!.GetValue<string>());
     }
 
     [Theory]

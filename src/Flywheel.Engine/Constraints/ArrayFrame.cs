@@ -7,6 +7,8 @@ internal sealed class ArrayFrame(SchemaNode schema, ArrayFrame.Phase phase, int 
 
     public static ArrayFrame Open(SchemaNode schema) => new(schema, Phase.Open, 0, 0);
 
+    public override int RemainingBytes => MinimalOutput.ArrayRest(schema, phase == Phase.Value ? count + 1 : count);
+
     public MatchFrame AfterChild() => new ArrayFrame(schema, Phase.AfterValue, count + 1, 0);
 
     public override void Step(MatchStack self, byte b, List<MatchStack> output)

@@ -31,18 +31,35 @@ public sealed class JsonMatcher
     public bool IsFinished => _states.Count > 0 && _states.All(s => s.IsFinished);
 
     /// <summary>
-    /// When every parse is inside a string value between characters, the most characters one of them may still take;
-    /// otherwise null. Plain text of that many code points or fewer is then accepted.
+    /// Fewest bytes that complete the document from here (0 once it is finished; a complete value that still needs
+    /// something to end it, such as a number at the root, counts 1 for the byte or stop token that ends it).
     /// </summary>
-    internal int? OpenStringRoom()
+    public int RemainingBytes => Remaining(_states);
+
+    /// <summary><see cref="RemainingBytes"/> after <paramref name="bytes"/>, or −1 when they are refused; does not move.</summary>
+    public int RemainingBytesAfter(ReadOnlySpan<byte> bytes) => Run(_states, bytes, out var end) ? Remaining(end) : -1;
+
+    internal static int Remaining(IReadOnlyList<MatchStack> states)
     {
-        var room = -1;
+        var best = MinimalOutput.Unbounded;
+        foreach (var s in states) best = Math.Min(best, MinimalOutput.Complete(s));
+        return best;
+    }
+
+    /// <summary>
+    /// When every parse is inside a string value between characters, fills <paramref name="strings"/> with each one's
+    /// room (characters it may still take), deficit (characters minLength still wants) and remaining bytes, and
+    /// returns true; otherwise false.
+    /// </summary>
+    internal bool OpenStrings(List<(int Room, int Deficit, int Remaining)> strings)
+    {
+        strings.Clear();
         foreach (var s in _states)
         {
-            if (s.Top is not StringFrame { AtBoundary: true } str) return null;
-            room = Math.Max(room, str.Room);
+            if (s.Top is not StringFrame { AtBoundary: true } str) return false;
+            strings.Add((str.Room, str.Deficit, MinimalOutput.Complete(s)));
         }
-        return room < 0 ? null : room;
+        return strings.Count > 0;
     }
 
     /// <summary>Whether every byte of <paramref name="bytes"/> would be accepted, without moving.</summary>

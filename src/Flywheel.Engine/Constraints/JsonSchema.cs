@@ -20,7 +20,14 @@ namespace Flywheel.Engine.Constraints;
 /// </summary>
 public sealed class JsonSchema
 {
-    private JsonSchema(SchemaNode root) => Root = root;
+    private JsonSchema(SchemaNode root)
+    {
+        MinimalOutput.Compute(root);
+        Root = root;
+    }
+
+    /// <summary>Bytes of the shortest document this schema allows (an object's <c>{}</c> is 2).</summary>
+    public int ShortestLength => MinimalOutput.Value(Root);
 
     internal SchemaNode Root { get; }
 

@@ -7,6 +7,34 @@ namespace Flywheel.Engine.Constraints;
 /// </summary>
 internal sealed class KeyFrame(byte[] soFar, JsonStringLexer lexer) : MatchFrame
 {
+    /// <summary>A key is completed with the rest of its object (<see cref="RemainingWith"/>).</summary>
+    public override int RemainingBytes => throw new InvalidOperationException("a key's remaining bytes depend on its object");
+
+    /// <summary>
+    /// Bytes that finish this key, its value and the rest of <paramref name="owner"/>: the cheapest unseen declared
+    /// name this key can still become, or (when undeclared names are allowed) closing it now, one character later
+    /// when the name is taken already.
+    /// </summary>
+    public int RemainingWith(ObjectFrame owner)
+    {
+        var schema = owner.Schema;
+        long best = MinimalOutput.Unbounded;
+        for (var i = 0; i < schema.Properties.Count && i < 64; i++)
+        {
+            var p = schema.Properties[i];
+            if ((owner.Seen & (1UL << i)) != 0 || !p.Key.AsSpan().StartsWith(soFar)) continue;
+            if (schema.Additional is not null && p.Key.AsSpan().IndexOf((byte)'\\') >= 0) continue; // escapes are refused in open keys
+            best = Math.Min(best, p.Key.Length - soFar.Length + 2L + MinimalOutput.Value(p.Schema) + MinimalOutput.ObjectRest(schema, owner.Seen | (1UL << i), first: false));
+        }
+        if (schema.Additional is { } additional)
+        {
+            var taken = lexer.Utf8Left == 0 && (schema.Properties.Exists(p => p.Key.AsSpan().SequenceEqual(soFar)) || (owner.Extra?.Contains(soFar) ?? false));
+            var extra = lexer.Utf8Left + (taken ? 1 : 0);
+            best = Math.Min(best, extra + 2L + MinimalOutput.Value(additional) + MinimalOutput.ObjectRest(schema, owner.Seen, first: false));
+        }
+        return MinimalOutput.Clamp(best);
+    }
+
     public override void Step(MatchStack self, byte b, List<MatchStack> output)
     {
         var owner = (ObjectFrame)self.Rest!.Top;

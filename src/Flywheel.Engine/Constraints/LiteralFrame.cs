@@ -10,6 +10,8 @@ internal sealed class LiteralFrame(List<byte[]> candidates, int position) : Matc
     public static void Begin(List<byte[]> literals, byte b, MatchStack parent, List<MatchStack> output) =>
         Continue(literals, 0, b, parent, output);
 
+    public override int RemainingBytes => candidates.Min(c => c.Length - position);
+
     public override bool CanEnd => candidates.Any(c => c.Length == position);
 
     public override void Step(MatchStack self, byte b, List<MatchStack> output)

@@ -46,6 +46,11 @@ internal abstract class MatchFrame
     /// <summary>Feeds <paramref name="b"/> to <paramref name="self"/> (whose top is this frame); adds every stack it can lead to.</summary>
     public abstract void Step(MatchStack self, byte b, List<MatchStack> output);
 
+    /// <summary>
+    /// Bytes that complete this frame, counting a value it holds as already complete (see <see cref="MinimalOutput"/>).
+    /// </summary>
+    public abstract int RemainingBytes { get; }
+
     /// <summary>The value on top may end here, and does when a byte it cannot take arrives (numbers, some literals).</summary>
     public virtual bool CanEnd => false;
 

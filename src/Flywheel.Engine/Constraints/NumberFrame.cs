@@ -20,6 +20,9 @@ internal sealed class NumberFrame(NumberFrame.Phase phase, int digits, bool inte
         _ => new NumberFrame(Phase.Integer, 1, integerOnly),
     };
 
+    /// <summary>A digit where one is missing (after a minus, a dot, an exponent or its sign); else nothing.</summary>
+    public override int RemainingBytes => CanEnd ? 0 : 1;
+
     public override bool CanEnd => phase is Phase.Zero or Phase.Integer or Phase.Fraction or Phase.ExponentDigits;
 
     public override void Step(MatchStack self, byte b, List<MatchStack> output)

@@ -29,6 +29,14 @@ internal sealed class ObjectFrame(SchemaNode schema, ObjectFrame.Phase phase, ul
     public ulong Seen => seen;
     public KeyList? Extra => extra;
 
+    public override int RemainingBytes => phase switch
+    {
+        Phase.Open => MinimalOutput.ObjectRest(schema, seen, first: true),
+        Phase.Key => MinimalOutput.ObjectAfterComma(schema, seen, extra),
+        Phase.Colon => MinimalOutput.Clamp(1L + MinimalOutput.Value(pending!) + MinimalOutput.ObjectRest(schema, seen, first: false)),
+        _ => MinimalOutput.ObjectRest(schema, seen, first: false),
+    };
+
     public MatchFrame AfterChild() => new ObjectFrame(schema, Phase.AfterValue, seen, extra, 0, null);
 
     /// <summary>The key just read names <paramref name="value"/>'s schema; a colon comes next.</summary>

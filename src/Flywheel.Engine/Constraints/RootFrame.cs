@@ -21,6 +21,14 @@ internal sealed class RootFrame(RootFrame.Shape shape, RootFrame.Phase phase, in
 
     public bool IsFinished => IsAccepting;
 
+    public override int RemainingBytes => phase switch
+    {
+        Phase.Prefix => MinimalOutput.Clamp((long)shape.Prefix.Length - position + MinimalOutput.Value(shape.Schema) + shape.Suffix.Length),
+        Phase.Value or Phase.AfterValue => shape.Suffix.Length,
+        Phase.Suffix => shape.Suffix.Length - position,
+        _ => 0,
+    };
+
     public MatchFrame AfterChild() => new RootFrame(shape, Phase.AfterValue, 0);
 
     public override void Step(MatchStack self, byte b, List<MatchStack> output)

@@ -32,6 +32,9 @@ internal sealed class SchemaNode
     /// <summary><c>anyOf</c>: the value matches one of these (the other keywords of this node are folded into them).</summary>
     public List<SchemaNode>? AnyOf;
 
+    /// <summary>Bytes of the shortest value this schema allows; set once by <see cref="MinimalOutput.Compute"/> (−1 before).</summary>
+    public int MinBytes = -1;
+
     public sealed record Property(string Name, byte[] Key, SchemaNode Schema);
 
     private static SchemaNode CreateAny()

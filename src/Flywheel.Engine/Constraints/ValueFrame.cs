@@ -3,6 +3,8 @@ namespace Flywheel.Engine.Constraints;
 /// <summary>A value of <paramref name="schema"/> is expected next, after at most <see cref="MatchFrame.MaxWhitespace"/> whitespace bytes.</summary>
 internal sealed class ValueFrame(SchemaNode schema, int whitespace) : MatchFrame
 {
+    public override int RemainingBytes => MinimalOutput.Value(schema);
+
     public override void Step(MatchStack self, byte b, List<MatchStack> output)
     {
         if (IsWhitespace(b))

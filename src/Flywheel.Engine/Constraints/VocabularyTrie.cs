@@ -105,14 +105,17 @@ public sealed class VocabularyTrie
         return n;
     }
 
-    /// <summary>Sets the bit of every token whose bytes <paramref name="states"/> all accept (mask must be cleared by the caller).</summary>
-    internal void Walk(IReadOnlyList<MatchStack> states, Span<ulong> mask)
+    /// <summary>
+    /// Sets the bit of every token whose bytes <paramref name="states"/> all accept and, when <paramref name="keep"/>
+    /// is given, whose resulting states it keeps (mask must be cleared by the caller).
+    /// </summary>
+    internal void Walk(IReadOnlyList<MatchStack> states, Span<ulong> mask, Func<List<MatchStack>, bool>? keep = null)
     {
         var levels = new List<List<MatchStack>>();
-        Walk(0, states, mask, levels, 0);
+        Walk(0, states, mask, levels, 0, keep);
     }
 
-    private void Walk(int node, IReadOnlyList<MatchStack> states, Span<ulong> mask, List<List<MatchStack>> levels, int depth)
+    private void Walk(int node, IReadOnlyList<MatchStack> states, Span<ulong> mask, List<List<MatchStack>> levels, int depth, Func<List<MatchStack>, bool>? keep)
     {
         if (levels.Count == depth) levels.Add([]);
         var next = levels[depth];
@@ -123,11 +126,14 @@ public sealed class VocabularyTrie
             JsonMatcher.Step(states, n.ChildBytes[i], next);
             if (next.Count == 0) continue;
             var child = _nodes[n.Children[i]];
-            foreach (var id in child.Tokens) mask[id >> 6] |= 1UL << (id & 63);
+            if (child.Tokens.Length > 0 && (keep is null || keep(next)))
+            {
+                foreach (var id in child.Tokens) mask[id >> 6] |= 1UL << (id & 63);
+            }
             if (child.Children.Length > 0)
             {
                 // The deeper level reuses its own list, so this level's survivors stay intact while it runs.
-                Walk(n.Children[i], next, mask, levels, depth + 1);
+                Walk(n.Children[i], next, mask, levels, depth + 1, keep);
             }
         }
     }

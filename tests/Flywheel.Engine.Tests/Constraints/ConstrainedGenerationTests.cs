@@ -50,11 +50,11 @@ public class ConstrainedGenerationTests(ITestOutputHelper log)
         for (var seed = 0UL; seed < 8; seed++)
         {
             var result = await engine.GenerateToEndAsync(Request(engine, JsonSchema.AnyObject, new SamplingOptions { Temperature = 1, Seed = seed }, 200));
-            if (result.Finish == FinishReason.Length) continue; // an unbounded object may outrun the limit; a cut text is reported as such
+            // An unbounded object closes before the limit, however the model rambles.
+            Assert.NotEqual(FinishReason.Length, result.Finish);
             Assert.IsType<JsonObject>(JsonNode.Parse(result.Text));
             results.Add(result.Text);
         }
-        Assert.NotEmpty(results);
         var greedy1 = await engine.GenerateToEndAsync(Request(engine, JsonSchema.AnyObject, SamplingOptions.Greedy, 60));
         var greedy2 = await engine.GenerateToEndAsync(Request(engine, JsonSchema.AnyObject, SamplingOptions.Greedy, 60));
         Assert.Equal(greedy1.Text, greedy2.Text);
@@ -134,7 +134,7 @@ public class ConstrainedGenerationTests(ITestOutputHelper log)
         var stopping = new GenerationOptions { MaxTokens = maxTokens, StopTokenIds = tokenizer.EndOfGenerationIds };
         return new GenerationRequest(prompt, sampling, stopping)
         {
-            Constraint = new JsonTokenConstraint(new JsonMatcher(schema), VocabularyTrie.For(tokenizer), tokenizer.EndOfGenerationIds),
+            Constraint = new JsonTokenConstraint(new JsonMatcher(schema), VocabularyTrie.For(tokenizer), tokenizer.EndOfGenerationIds, maxTokens),
         };
     }
 }

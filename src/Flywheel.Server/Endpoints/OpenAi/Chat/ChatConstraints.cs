@@ -31,4 +31,25 @@ public static class ChatConstraints
         if (jsonFormat is null) return null;
         return new JsonMatcher(jsonFormat, promptOpensThinking ? ReasoningParser.Close + "\n\n" : "");
     }
+
+    /// <summary>
+    /// The token constraint of <paramref name="matcher"/> within the request's token limit, so the JSON always closes
+    /// before the limit. A limit too small for even the shortest valid output (<c>{}</c> for json_object) is a 400
+    /// naming <c>max_tokens</c>, or the messages when the context's room is what limits it.
+    /// </summary>
+    public static JsonTokenConstraint Limit(JsonMatcher matcher, Engine.InferenceEngine engine, Engine.GenerationRequest request, bool clientLimit)
+    {
+        try
+        {
+            return new JsonTokenConstraint(matcher, VocabularyTrie.For(engine.Model.Tokenizer), request.Stopping.StopTokenIds, request.Stopping.MaxTokens);
+        }
+        catch (TokenBudgetTooSmallException e) when (clientLimit)
+        {
+            throw new BadRequestException($"'max_tokens' is too small for the requested output: {e.Message}", "max_tokens");
+        }
+        catch (TokenBudgetTooSmallException e)
+        {
+            throw new BadRequestException($"the prompt leaves too little of the context for the requested output: {e.Message}", "messages");
+        }
+    }
 }

@@ -44,7 +44,7 @@ public static class ChatEndpoints
             var request = parameters.ToRequest(promptIds, engine);
             if (ChatConstraints.Create(tools, jsonFormat, toolFormat, opensThinking) is { } matcher)
             {
-                request = request with { Constraint = new JsonTokenConstraint(matcher, VocabularyTrie.For(engine.Model.Tokenizer), request.Stopping.StopTokenIds) };
+                request = request with { Constraint = ChatConstraints.Limit(matcher, engine, request, parameters.MaxTokens == request.Stopping.MaxTokens) };
             }
             var capture = captures.Begin(http, Store.Traffic.TrafficKind.Chat, fields, engine.Model.Name);
             var id = capture.Id;
