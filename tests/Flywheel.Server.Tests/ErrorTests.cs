@@ -120,13 +120,14 @@ public class ErrorTests
     [Fact]
     public async Task Client_that_disconnects_mid_stream_frees_its_session()
     {
-        await using var server = await TestServer.StartAsync(o => o with { Parallel = 2 });
+        // A long generation, so it is still running when the client has read its first bytes on a busy machine.
+        await using var server = await TestServer.StartAsync(o => o with { Parallel = 2, ContextLength = 2048 });
         var engine = server.Models.Find(null, out var e) == Hosting.ModelLookup.Ready ? e! : throw new InvalidOperationException();
         using (var cts = new CancellationTokenSource())
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
             {
-                Content = new StringContent("{\"prompt\": \"Once upon a time\", \"max_tokens\": 250, \"stream\": true, \"ignore_eos\": true}", Encoding.UTF8, "application/json"),
+                Content = new StringContent("{\"prompt\": \"Once upon a time\", \"max_tokens\": 2000, \"stream\": true, \"ignore_eos\": true}", Encoding.UTF8, "application/json"),
             };
             using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             using var stream = await response.Content.ReadAsStreamAsync(cts.Token);

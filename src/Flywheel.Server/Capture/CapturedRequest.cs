@@ -21,7 +21,9 @@ namespace Flywheel.Server.Capture;
 /// <remarks>
 /// Call order: <see cref="Track"/> once, then either <see cref="Observe{T}(T)"/> per event and
 /// <see cref="CommitAsync"/> before the stream's last bytes, or <see cref="ReplyAsync{T}"/> once. Not thread-safe:
-/// one request's handler uses it. A request that is not answered (the client left, or an error) is not recorded.
+/// one request's handler uses it. A request that is not fully answered (the client left, or it failed after
+/// generation started) is recorded by <see cref="RecordUnansweredAsync(HttpContext, Exception)"/> with what was
+/// produced until then and the finish reason <c>abandoned</c> or <c>error</c>.
 /// </remarks>
 public sealed class CapturedRequest
 {
@@ -39,6 +41,8 @@ public sealed class CapturedRequest
     private string? _finishText;
     private Usage? _usage;
     private StringBuilder? _streamed;
+    private StringBuilder? _generated;
+    private bool _recorded;
     private JsonArray? _streamedToolCalls;
 
     internal CapturedRequest(TrafficCapture owner, TrafficKind kind, string tenant, string model, JsonObject body)
@@ -66,9 +70,11 @@ public sealed class CapturedRequest
 
     private async IAsyncEnumerable<GeneratedToken> TrackAsync(IAsyncEnumerable<GeneratedToken> tokens)
     {
+        _generated = new StringBuilder();
         await foreach (var token in tokens.ConfigureAwait(false))
         {
             if (token.Id >= 0 && token.Finish is not FinishReason.StopToken) _completionTokens++;
+            _generated.Append(token.Text);
             if (token.Finish is { } finish)
             {
                 _finish = finish;
@@ -113,6 +119,7 @@ public sealed class CapturedRequest
     public async Task<Exception?> CommitAsync(CancellationToken cancellationToken)
     {
         if (!Enabled) return null;
+        _recorded = true;
         var text = _streamed?.ToString();
         var toolCalls = _streamedToolCalls is { Count: > 0 } calls ? calls.ToJsonString(Protocol.Json) : null;
         return await _owner.WriteAsync(Record(text, toolCalls, _finishText, _usage), cancellationToken);
@@ -126,6 +133,7 @@ public sealed class CapturedRequest
     {
         if (Enabled)
         {
+            _recorded = true;
             var node = JsonSerializer.SerializeToNode(response, Protocol.Json);
             var choice = node?["choices"]?[0];
             var text = _kind == TrafficKind.Chat ? Text(choice?["message"]?["content"]) : Text(choice?["text"]);
@@ -141,6 +149,24 @@ public sealed class CapturedRequest
         return Results.Json(response, Protocol.Json);
     }
 
+    /// <summary>
+    /// Records the request of <paramref name="http"/> when it was captured but not answered: the client went away
+    /// (finish reason <c>abandoned</c>) or <paramref name="error"/> ended it after generation started (<c>error</c>).
+    /// The output is what the client was sent when streaming, else the text generated so far; the token counts are
+    /// those generated. Waits until the record is durable; never throws (a failure is logged).
+    /// </summary>
+    public static async Task RecordUnansweredAsync(HttpContext http, Exception error)
+    {
+        if (http.Items[typeof(CapturedRequest)] is not CapturedRequest { Enabled: true, _recorded: false } capture) return;
+        capture._recorded = true;
+        var abandoned = http.RequestAborted.IsCancellationRequested;
+        var text = capture._streamed?.ToString() ?? capture._generated?.ToString();
+        var toolCalls = capture._streamedToolCalls is { Count: > 0 } calls ? calls.ToJsonString(Protocol.Json) : null;
+        var record = capture.Record(text, toolCalls, abandoned ? TrafficRecord.Abandoned : TrafficRecord.Failed, null);
+        if (!abandoned) capture._owner.LogFailure(record.Id, error);
+        await capture._owner.WriteAsync(record, CancellationToken.None);
+    }
+
     /// <summary>The OpenAI-shaped error a client gets when its response could not be recorded.</summary>
     public static IResult Failed(Exception error) =>
         OpenAiError.Create(StatusCodes.Status503ServiceUnavailable, $"the response could not be recorded, so it is withheld: {error.Message}",
@@ -148,7 +174,8 @@ public sealed class CapturedRequest
 
     private TrafficRecord Record(string? text, string? toolCallsJson, string? finishText, Usage? usage)
     {
-        var end = _lastToken != 0 ? _lastToken : Stopwatch.GetTimestamp();
+        // An unanswered request's latency runs to when it ended.
+        var end = _lastToken != 0 && _finish is not null ? _lastToken : Stopwatch.GetTimestamp();
         var parameters = new JsonObject();
         foreach (var (name, value) in _body)
         {

@@ -36,8 +36,15 @@ public sealed class TrafficCapture : IAsyncDisposable
     /// Call after the body is read and the model found.
     /// </summary>
     /// <param name="model">The name the model is served under.</param>
-    public CapturedRequest Begin(HttpContext http, TrafficKind kind, RequestFields fields, string model) =>
-        new(this, kind, Enabled ? RequestTenant.Get(http) : RequestTenant.Default, model, fields.Body);
+    public CapturedRequest Begin(HttpContext http, TrafficKind kind, RequestFields fields, string model)
+    {
+        var capture = new CapturedRequest(this, kind, Enabled ? RequestTenant.Get(http) : RequestTenant.Default, model, fields.Body);
+        // Kept with the request, so a request that ends unanswered can still be recorded (RequestHandling).
+        http.Items[typeof(CapturedRequest)] = capture;
+        return capture;
+    }
+
+    internal void LogFailure(string id, Exception error) => _log.LogError(error, "request {Id} failed after its generation started", id);
 
     internal async Task<Exception?> WriteAsync(TrafficRecord record, CancellationToken cancellationToken)
     {

@@ -15,7 +15,10 @@ public static class ExampleMessages
     /// <summary>Compact, with non-ASCII text kept readable (no \uXXXX), one line per example in JSONL.</summary>
     internal static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, WriteIndented = false };
 
-    /// <summary>The conversation as compact JSON, or null when the exchange cannot make one (no answer, malformed request).</summary>
+    /// <summary>
+    /// The conversation as compact JSON, or null when the exchange cannot make one (no answer, an abandoned or failed
+    /// request without a correction, a malformed request).
+    /// </summary>
     public static string? From(CapturedExchange exchange)
     {
         ArgumentNullException.ThrowIfNull(exchange);
@@ -39,6 +42,8 @@ public static class ExampleMessages
                     foreach (var m in JsonNode.Parse(json)!.AsArray()) conversation.Add(m?.DeepClone());
                     break;
                 default:
+                    // An abandoned or failed request's output is a fragment, not an answer to learn from.
+                    if (!record.Answered) return null;
                     var answer = new JsonObject { ["role"] = "assistant" };
                     var calls = record.ToolCallsJson is { } t ? JsonNode.Parse(t) as JsonArray : null;
                     if (record.OutputText is null && (calls is null || calls.Count == 0)) return null;

@@ -39,8 +39,20 @@ public sealed record TrafficRecord
     /// <summary>Wall time from request received to last token, in milliseconds.</summary>
     public double LatencyMs { get; init; }
 
-    /// <summary>OpenAI finish reason: stop, length, tool_calls, ...</summary>
+    /// <summary>
+    /// OpenAI finish reason: stop, length, tool_calls, ...; or <see cref="Abandoned"/> or <see cref="Failed"/> for a
+    /// request that was never fully answered (its output is what was produced until then).
+    /// </summary>
     public string? FinishReason { get; init; }
+
+    /// <summary>Finish reason of a request whose client went away before the answer was complete.</summary>
+    public const string Abandoned = "abandoned";
+
+    /// <summary>Finish reason of a request that failed after its generation started.</summary>
+    public const string Failed = "error";
+
+    /// <summary>Whether the client received the whole answer (not <see cref="Abandoned"/> or <see cref="Failed"/>).</summary>
+    public bool Answered => FinishReason is not (Abandoned or Failed);
 
     public required DateTimeOffset CreatedAt { get; init; }
 }

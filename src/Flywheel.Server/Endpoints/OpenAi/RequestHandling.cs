@@ -1,5 +1,6 @@
 using Flywheel.Engine;
 using Flywheel.Engine.Scheduling;
+using Flywheel.Server.Capture;
 using Flywheel.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 
@@ -43,10 +44,19 @@ public static class RequestHandling
         {
             return OpenAiError.Busy(e.Message);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
         {
-            // The client went away; its sequence has left the batch and its KV cache is free.
+            // The client went away; its sequence has left the batch and its KV cache is free. What it was given so
+            // far is still recorded, as abandoned.
+            await CapturedRequest.RecordUnansweredAsync(http, e);
             return Results.Empty;
+        }
+        catch (Exception e)
+        {
+            // Failed after capture began (a hang-up seen as a broken write counts as abandoned): record it, then let
+            // the host end the response as it does for any server error.
+            await CapturedRequest.RecordUnansweredAsync(http, e);
+            throw;
         }
     }
 }
