@@ -49,8 +49,10 @@ public static class BenchCommand
             }
             var path = ModelResolver.Resolve(parse.GetValue(model) ?? throw new CliUsageException("--model is required (or --bandwidth)"));
             var kernels = KernelSets.Default is CpuKernels ? KernelSets.Create(Environment.GetEnvironmentVariable(KernelSets.EnvironmentVariable), n) : KernelSets.Default;
-            using var loaded = Model.Load(path, kernels);
-            var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out);
+            var profile = Environment.GetEnvironmentVariable(ProfileVariable)?.Trim().ToLowerInvariant();
+            if (profile is not (null or "" or "pp" or "tg")) throw new CliUsageException($"{ProfileVariable} takes pp or tg, not '{profile}'");
+            using var loaded = Model.Load(path, string.IsNullOrEmpty(profile) ? kernels : new TimedKernels(kernels) { Paused = true });
+            var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out, profile);
             var rss = PeakRssBytes();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(path)} kernels={kernels.Name} threads={n}: pp{ppTokens} {result.Pp:F2} tok/s, tg{tgTokens} {result.Tg:F2} tok/s, peak RSS {rss / 1048576.0:F1} MiB"));
@@ -83,8 +85,17 @@ public static class BenchCommand
         return 0;
     }
 
-    internal static (double Pp, double Tg) Run(Model model, int pp, int tg, int reps, TextWriter log)
+    /// <summary>
+    /// <c>FLYWHEEL_PROFILE=pp</c> (or <c>tg</c>) times every kernel call of the measured prefills (or decode runs) and
+    /// prints where the time went, by op and matmul weight type, and how much of it was outside the kernels.
+    /// </summary>
+    public const string ProfileVariable = "FLYWHEEL_PROFILE";
+
+    internal static (double Pp, double Tg) Run(Model model, int pp, int tg, int reps, TextWriter log, string? profile = null)
     {
+        var timed = model.Kernels as TimedKernels;
+        var ppWall = TimeSpan.Zero;
+        var tgWall = TimeSpan.Zero;
         var session = model.CreateSession(new SessionOptions { ContextLength = pp + tg + 16, BatchSize = Math.Max(1, pp) });
         var random = new Random(1234);
         var vocab = model.Config.VocabSize;
@@ -98,14 +109,17 @@ public static class BenchCommand
             if (pp > 0)
             {
                 session.Reset();
+                if (timed is not null) timed.Paused = r == 0 || profile != "pp";
                 var clock = Stopwatch.StartNew();
                 session.Prefill(prompt);
                 var rate = pp / clock.Elapsed.TotalSeconds;
                 if (r > 0) ppRates.Add(rate);
+                if (r > 0) ppWall += clock.Elapsed;
             }
             if (tg > 0)
             {
                 session.Reset();
+                if (timed is not null) timed.Paused = r == 0 || profile != "tg";
                 var token = first;
                 var clock = Stopwatch.StartNew();
                 for (var i = 0; i < tg; i++)
@@ -115,12 +129,20 @@ public static class BenchCommand
                 }
                 var rate = tg / clock.Elapsed.TotalSeconds;
                 if (r > 0) tgRates.Add(rate);
+                if (r > 0) tgWall += clock.Elapsed;
             }
             if (r > 0)
             {
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"rep {r}: pp {(ppRates.Count > 0 ? ppRates[^1] : 0):F2} tok/s, tg {(tgRates.Count > 0 ? tgRates[^1] : 0):F2} tok/s"));
             }
+        }
+        if (timed is not null)
+        {
+            timed.Paused = true;
+            var wall = profile == "pp" ? ppWall : tgWall;
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile of the measured {profile} runs ({wall.TotalMilliseconds:F0} ms):"));
+            log.WriteLine(timed.Report(wall));
         }
         return (Median(ppRates), Median(tgRates));
     }
