@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Flywheel.Kernels.Reference;
 
 namespace Flywheel.Kernels.Cpu;
 
@@ -21,6 +22,7 @@ public sealed unsafe partial class CpuKernels
         public int BlockShift;    // log2 of the block size
         public float* Output;     // [rows, heads, headDim]
         public int* Positions;    // [rows]
+        public int Rows;
         public int Heads;
         public int KvHeads;
         public int HeadDim;
@@ -28,13 +30,13 @@ public sealed unsafe partial class CpuKernels
     }
 
     /// <summary>
-    /// Streaming (flash-style) attention with the reference's numerics step for step: Q rounded to F16, q·k summed in
+    /// Below <see cref="ReferenceKernels.TiledAttentionRows"/> query rows (decode, short prompts): streaming (flash-style) attention with the reference's numerics step for step: Q rounded to F16, q·k summed in
     /// double, the softmax kept online position by position, and the V accumulator rounded to F16 after every
     /// multiply-add. Differences from the reference come only from the order of the double q·k sum (almost always
     /// exact) (exp is MathF.Exp, as there).
     /// The query heads that share a KV head run together, so each cached key and value is converted from F16 once per
-    /// group; (row, KV head) pairs are spread over the thread pool. Head sizes that are not a multiple of 8 take the
-    /// reference.
+    /// group; (row, KV head) pairs are spread over the thread pool. Longer batches take the tiled numerics
+    /// (<see cref="TiledAttentionChunk"/>). Head sizes that are not a multiple of 8 take the reference.
     /// </summary>
     public void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable,
         int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
@@ -75,8 +77,13 @@ public sealed unsafe partial class CpuKernels
             var job = new AttentionJob
             {
                 Query = q, Keys = k, Values = v, BlockTable = table, BlockShift = int.Log2(blockSize), Output = o, Positions = p,
-                Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale,
+                Rows = rows, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale,
             };
+            if (rows >= ReferenceKernels.TiledAttentionRows)
+            {
+                _pool.Run(&TiledAttentionChunk, &job, kvHeads * ((rows + TiledQueryRows - 1) / TiledQueryRows));
+                return;
+            }
             var chunks = rows * kvHeads;
             if (chunks == 1) AttentionChunk(&job, 0);
             else _pool.Run(&AttentionChunk, &job, chunks);

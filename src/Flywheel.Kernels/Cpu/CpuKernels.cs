@@ -11,7 +11,8 @@ namespace Flywheel.Kernels.Cpu;
 /// reference does, then take exact int8 block dot products (<see cref="SimdVecDot"/>) and combine the blocks in the
 /// reference's float order, so Q8_0/Q4_0/Q4_K/Q5_K/Q6_K results are bit-identical to <see cref="ReferenceKernels"/>.
 /// Other weight types take the reference dot product on the same thread pool. RmsNorm, SwiGlu and softmax are
-/// vectorized (named tolerances in the parity tests); RoPE, attention and row lookups are the reference's.
+/// vectorized (named tolerances in the parity tests), attention streams over the F16 cache (CpuKernels.Attention.cs,
+/// CpuKernels.AttentionTiled.cs); RoPE and row lookups are the reference's.
 /// Output rows of a matmul are spread over a <see cref="KernelThreadPool"/> owned by the set; the set allocates nothing
 /// per call. Thread-safety: calls may come from several threads, matmuls then take turns on the pool.
 /// </summary>

@@ -5,7 +5,17 @@ namespace Flywheel.Kernels.Reference;
 
 public sealed partial class ReferenceKernels
 {
-    public int AttentionScratchFloats(int contextLength, int heads, int headDim) => contextLength + 2 * headDim;
+    public int AttentionScratchFloats(int contextLength, int heads, int headDim) => Math.Max(contextLength, TiledAttentionTile) + 2 * headDim;
+
+    /// <summary>
+    /// A call with at least this many query rows takes the tiled numerics (<see cref="TiledAttentionForward"/>), as
+    /// llama.cpp's CPU flash attention does once a batch fills its 64-row query tile (GGML_FA_TILE_Q in ggml-cpu's
+    /// common.h); fewer rows (decode, short prompts) keep the F16-accumulator numerics.
+    /// </summary>
+    public const int TiledAttentionRows = 64;
+
+    /// <summary>Cache positions per tile of the tiled numerics (GGML_FA_TILE_KV): tiles start at multiples of it.</summary>
+    public const int TiledAttentionTile = 64;
 
     /// <summary>
     /// llama.cpp's unfused CPU attention over an F16 cache: KQ = mul_mat(K, Q) with Q rounded to F16 (F16's vec_dot
@@ -32,6 +42,11 @@ public sealed partial class ReferenceKernels
         {
             var end = ((long)blockTable[j] * blockSize + Math.Min(blockSize, last + 1 - j * blockSize)) * kvStride;
             if (blockTable[j] < 0 || end > keys.Length || end > values.Length) throw new ArgumentException($"block {blockTable[j]} is outside the KV pool");
+        }
+        if (FusedAttention && rows >= TiledAttentionRows)
+        {
+            TiledAttentionForward(query, keys, values, pool, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
+            return;
         }
         if (FusedAttention)
         {
@@ -115,6 +130,71 @@ public sealed partial class ReferenceKernels
                     var v = values.Slice(pool.Offset(j) + kvh * headDim, headDim);
                     for (var d = 0; d < headDim; d++) acc[d] = Half16.Round(MathF.FusedMultiplyAdd(Half16.ToFloat(v[d]), vs, acc[d]));
                     sum = sum * ms + vs;
+                }
+                var inv = sum == 0f ? 0f : 1f / sum;
+                var o = output.Slice((t * heads + h) * headDim, headDim);
+                for (var d = 0; d < headDim; d++) o[d] = acc[d] * inv;
+            }
+        }
+    }
+
+    /// <summary>
+    /// llama.cpp's tiled CPU flash attention (ggml_compute_forward_flash_attn_ext_tiled, taken for batches of at least
+    /// <see cref="TiledAttentionRows"/> rows): Q stays F32; per tile of <see cref="TiledAttentionTile"/> cache positions
+    /// (aligned to position 0) each score is one float multiply-add chain over the head, times the scale; the running
+    /// maximum moves once per tile (rescaling the F32 accumulator and the sum by exp(old − new)), the tile's weights are
+    /// exp(s − max) summed in double and added to the float sum, and the accumulator takes weight · value as one
+    /// multiply-add chain over positions. Faster sets reproduce the chains exactly; only their exp may differ by ulps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TiledAttentionForward(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
+        KvPages pool, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        var group = heads / kvHeads;
+        var acc = scratch[..headDim];                                   // [headDim] F32 accumulator
+        var weights = scratch.Slice(headDim, TiledAttentionTile);       // [tile] scores, then their exp
+        for (var t = 0; t < rows; t++)
+        {
+            var visible = positions[t] + 1;
+            for (var h = 0; h < heads; h++)
+            {
+                var kvh = h / group;
+                var q = query.Slice((t * heads + h) * headDim, headDim);
+                acc.Clear();
+                var sum = 0f;
+                var max = float.NegativeInfinity;
+                for (var c = 0; c < visible; c += TiledAttentionTile)
+                {
+                    var n = Math.Min(TiledAttentionTile, visible - c);
+                    var tileMax = float.NegativeInfinity;
+                    for (var j = 0; j < n; j++)
+                    {
+                        var k = keys.Slice(pool.Offset(c + j) + kvh * headDim, headDim);
+                        var dot = 0f;
+                        for (var d = 0; d < headDim; d++) dot = MathF.FusedMultiplyAdd(Half16.ToFloat(k[d]), q[d], dot);
+                        weights[j] = dot * scale;
+                        tileMax = MathF.Max(tileMax, weights[j]);
+                    }
+                    if (tileMax > max)
+                    {
+                        var ms = MathF.Exp(max - tileMax);
+                        for (var d = 0; d < headDim; d++) acc[d] *= ms;
+                        sum *= ms;
+                        max = tileMax;
+                    }
+                    double tileSum = 0;
+                    for (var j = 0; j < n; j++)
+                    {
+                        weights[j] = MathF.Exp(weights[j] - max);
+                        tileSum += weights[j];
+                    }
+                    sum += (float)tileSum;
+                    for (var j = 0; j < n; j++)
+                    {
+                        var v = values.Slice(pool.Offset(c + j) + kvh * headDim, headDim);
+                        var p = weights[j];
+                        for (var d = 0; d < headDim; d++) acc[d] = MathF.FusedMultiplyAdd(Half16.ToFloat(v[d]), p, acc[d]);
+                    }
                 }
                 var inv = sum == 0f ? 0f : 1f / sum;
                 var o = output.Slice((t * heads + h) * headDim, headDim);

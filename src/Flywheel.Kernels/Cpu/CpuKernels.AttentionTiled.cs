@@ -1,0 +1,229 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Flywheel.Kernels.Reference;
+
+namespace Flywheel.Kernels.Cpu;
+
+public sealed unsafe partial class CpuKernels
+{
+    /// <summary>Query rows per chunk of the tiled path: with a head group of 7 that is 112 query vectors sharing each tile.</summary>
+    private const int TiledQueryRows = 16;
+
+    private const int KvTile = ReferenceKernels.TiledAttentionTile;
+
+    /// <summary>
+    /// The reference's tiled numerics (<see cref="ReferenceKernels.TiledAttentionRows"/> or more query rows) with the
+    /// same float multiply-add chains, so scores, rescales and accumulators are bit-identical to it; only the tile's
+    /// exp(s − max) is vectorized (Vector256.Exp, within a few ulp of MathF.Exp).
+    /// A chunk is TiledQueryRows query rows of one KV head: each 64-position tile of keys and values is converted from
+    /// F16 once (keys transposed, so a query's 64 scores are 8 vector accumulators over the head) and then serves every
+    /// query head of the group in those rows. Chunks run largest first (the last rows see the most positions).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TiledAttentionChunk(void* context, int chunk)
+    {
+        ref var job = ref *(AttentionJob*)context;
+        var d = job.HeadDim;
+        var kvh = chunk % job.KvHeads;
+        var tiles = (job.Rows + TiledQueryRows - 1) / TiledQueryRows;
+        var t0 = (tiles - 1 - chunk / job.KvHeads) * TiledQueryRows;
+        var t1 = Math.Min(job.Rows, t0 + TiledQueryRows);
+        var group = job.Heads / job.KvHeads;
+        var queries = (t1 - t0) * group;
+        var kvStride = (long)job.KvHeads * d;
+        var blockMask = (1 << job.BlockShift) - 1;
+
+        // Scratch: keys of a tile transposed [d, tile], values [tile, d], accumulators [queries, d], maxima, sums, weights [tile].
+        var kt = AttentionScratch(2 * KvTile * d + queries * d + 2 * queries + KvTile);
+        var vf = kt + KvTile * d;
+        var acc = vf + KvTile * d;
+        var maxes = acc + queries * d;
+        var sums = maxes + queries;
+        var weights = sums + queries;
+        new Span<float>(acc, queries * d).Clear();
+        new Span<float>(maxes, queries).Fill(float.NegativeInfinity);
+        new Span<float>(sums, queries).Clear();
+
+        var end = 0;
+        for (var t = t0; t < t1; t++) end = Math.Max(end, job.Positions[t] + 1);
+        var scale = Vector256.Create(job.Scale);
+        for (var c = 0; c < end; c += KvTile)
+        {
+            var n = Math.Min(KvTile, end - c);
+            for (var j = 0; j < n; j++)
+            {
+                var p = c + j;
+                var row = (long)((job.BlockTable[p >> job.BlockShift] << job.BlockShift) | (p & blockMask)) * kvStride + kvh * d;
+                for (var i = 0; i < d; i += 8)
+                {
+                    var k = HalfToFloat(Vector128.Load(job.Keys + row + i));
+                    for (var l = 0; l < 8; l++) kt[(i + l) * KvTile + j] = k.GetElement(l);
+                    HalfToFloat(Vector128.Load(job.Values + row + i)).Store(vf + j * d + i);
+                }
+            }
+            if (n < KvTile)
+            {
+                for (var i = 0; i < d; i++) new Span<float>(kt + i * KvTile + n, KvTile - n).Clear();
+            }
+
+            for (var t = t0; t < t1; t++)
+            {
+                var visible = job.Positions[t] + 1 - c;
+                if (visible <= 0) continue;
+                var nv = Math.Min(KvTile, visible);
+                var vectors = (nv + 7) / 8;
+                for (var g = 0; g < group; g++)
+                {
+                    var qi = (t - t0) * group + g;
+                    var q = job.Query + ((long)t * job.Heads + kvh * group + g) * d;
+                    TileScores(kt, q, d, weights);
+
+                    // Scale, mask the positions past this row's last, and find the tile's maximum.
+                    var vmax = Vector256.Create(float.NegativeInfinity);
+                    for (var r = 0; r < vectors; r++)
+                    {
+                        var s = Vector256.Load(weights + r * 8) * scale;
+                        s = Vector256.ConditionalSelect(Visible(nv - r * 8), s, Vector256.Create(float.NegativeInfinity));
+                        s.Store(weights + r * 8);
+                        vmax = Vector256.Max(vmax, s);
+                    }
+                    var tileMax = HorizontalMax(vmax);
+                    var ag = acc + (long)qi * d;
+                    var max = maxes[qi];
+                    if (tileMax > max)
+                    {
+                        var ms = MathF.Exp(max - tileMax);
+                        var vms = Vector256.Create(ms);
+                        for (var i = 0; i < d; i += 8) (Vector256.Load(ag + i) * vms).Store(ag + i);
+                        sums[qi] *= ms;
+                        maxes[qi] = max = tileMax;
+                    }
+                    var vm = Vector256.Create(max);
+                    var total = Vector256<double>.Zero;
+                    for (var r = 0; r < vectors; r++)
+                    {
+                        var e = Vector256.Exp(Vector256.Load(weights + r * 8) - vm);
+                        e = Vector256.ConditionalSelect(Visible(nv - r * 8), e, Vector256<float>.Zero);
+                        e.Store(weights + r * 8);
+                        var (lo, hi) = Vector256.Widen(e);
+                        total += lo + hi;
+                    }
+                    sums[qi] += (float)Vector256.Sum(total);
+                    AccumulateValues(ag, vf, weights, nv, d);
+                }
+            }
+        }
+
+        for (var t = t0; t < t1; t++)
+        {
+            for (var g = 0; g < group; g++)
+            {
+                var qi = (t - t0) * group + g;
+                var inv = Vector256.Create(sums[qi] == 0f ? 0f : 1f / sums[qi]);
+                var dst = job.Output + ((long)t * job.Heads + kvh * group + g) * d;
+                for (var i = 0; i < d; i += 8) (Vector256.Load(acc + (long)qi * d + i) * inv).Store(dst + i);
+            }
+        }
+    }
+
+    /// <summary>Lanes whose index is below <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Visible(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+        return m.ToScalar();
+    }
+
+    /// <summary>
+    /// The 64 scores of one query against a transposed tile: each is the chain dot = fma(k[i], q[i], dot) over i, as the
+    /// reference takes it, run for 64 positions at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScores(float* kt, float* q, int d, float* scores)
+    {
+        var a0 = Vector256<float>.Zero;
+        var a1 = Vector256<float>.Zero;
+        var a2 = Vector256<float>.Zero;
+        var a3 = Vector256<float>.Zero;
+        var a4 = Vector256<float>.Zero;
+        var a5 = Vector256<float>.Zero;
+        var a6 = Vector256<float>.Zero;
+        var a7 = Vector256<float>.Zero;
+        for (var i = 0; i < d; i++)
+        {
+            var b = Vector256.Create(q[i]);
+            var k = kt + i * KvTile;
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(k), b, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 8), b, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 16), b, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 24), b, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 32), b, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 40), b, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 48), b, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(k + 56), b, a7);
+        }
+        a0.Store(scores);
+        a1.Store(scores + 8);
+        a2.Store(scores + 16);
+        a3.Store(scores + 24);
+        a4.Store(scores + 32);
+        a5.Store(scores + 40);
+        a6.Store(scores + 48);
+        a7.Store(scores + 56);
+    }
+
+    /// <summary>
+    /// acc[i] = fma(v[j, i], w[j], acc[i]) for j = 0..n−1 in order (the reference's chain), 64 floats of the head at a time
+    /// (eight independent chains hide the multiply-add latency), then 8 at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateValues(float* acc, float* v, float* w, int n, int d)
+    {
+        var i = 0;
+        for (; i + 64 <= d; i += 64)
+        {
+            var a0 = Vector256.Load(acc + i);
+            var a1 = Vector256.Load(acc + i + 8);
+            var a2 = Vector256.Load(acc + i + 16);
+            var a3 = Vector256.Load(acc + i + 24);
+            var a4 = Vector256.Load(acc + i + 32);
+            var a5 = Vector256.Load(acc + i + 40);
+            var a6 = Vector256.Load(acc + i + 48);
+            var a7 = Vector256.Load(acc + i + 56);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d)
+            {
+                var p = Vector256.Create(w[j]);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(vr), p, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 8), p, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 16), p, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 24), p, a3);
+                a4 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 32), p, a4);
+                a5 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 40), p, a5);
+                a6 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 48), p, a6);
+                a7 = Vector256.FusedMultiplyAdd(Vector256.Load(vr + 56), p, a7);
+            }
+            a0.Store(acc + i);
+            a1.Store(acc + i + 8);
+            a2.Store(acc + i + 16);
+            a3.Store(acc + i + 24);
+            a4.Store(acc + i + 32);
+            a5.Store(acc + i + 40);
+            a6.Store(acc + i + 48);
+            a7.Store(acc + i + 56);
+        }
+        for (; i < d; i += 8)
+        {
+            var a = Vector256.Load(acc + i);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d) a = Vector256.FusedMultiplyAdd(Vector256.Load(vr), Vector256.Create(w[j]), a);
+            a.Store(acc + i);
+        }
+    }
+}
