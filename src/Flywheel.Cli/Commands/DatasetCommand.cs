@@ -6,7 +6,7 @@ using Flywheel.Store.Datasets;
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
-/// <c>flywheel dataset create | export | import | list | show</c>: datasets built from one tenant's captured traffic
+/// <c>flywheel dataset create | export | import | list | show | delete</c>: datasets built from one tenant's captured traffic
 /// (or imported), kept in the store. Every subcommand takes <c>--tenant</c> (a dataset belongs to one tenant and
 /// names are per tenant) and <c>[--data DIR | --store URL]</c>.
 /// </summary>
@@ -20,6 +20,7 @@ public static class DatasetCommand
         command.Subcommands.Add(Import());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Show());
+        command.Subcommands.Add(Delete());
         return command;
     }
 
@@ -182,6 +183,26 @@ public static class DatasetCommand
             {
                 Console.Out.WriteLine($"[{(e.Split == DatasetSplit.Test ? "test" : "train")}{(e.RecordId is { } id ? " " + id : "")}] {e.MessagesJson}");
             }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Delete()
+    {
+        var tenant = Tenant();
+        var dataset = new Argument<string>("NAME") { Description = "The dataset to delete." };
+        var command = new Command("delete", "Delete one of a tenant's datasets (its examples; the captured traffic stays).");
+        command.Arguments.Add(dataset);
+        command.Options.Add(tenant);
+        var store = new StoreOptions().AddTo(command);
+        command.SetAction(parse => StoreOptions.Run(async () =>
+        {
+            string t = parse.GetValue(tenant)!, n = parse.GetValue(dataset)!;
+            await using var s = await store.OpenAsync(parse);
+            // Another tenant's dataset of that name answers exactly like a missing one.
+            if (!await s.DeleteDatasetAsync(t, n)) throw new CliUsageException($"tenant '{t}' has no dataset named '{n}'");
+            Console.Out.WriteLine($"deleted dataset {n} (tenant {t})");
             return 0;
         }));
         return command;

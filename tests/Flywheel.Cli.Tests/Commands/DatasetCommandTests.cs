@@ -78,8 +78,12 @@ public class DatasetCommandTests
         Assert.Contains("examples: 3 (3 train, 0 test)", show.Stdout, StringComparison.Ordinal);
         Assert.Contains("where rating >= 4 or corrected", show.Stdout, StringComparison.Ordinal);
 
-        // globex sees none of it, and its own dataset holds none of acme's traffic.
+        // globex sees none of it, cannot delete it, and its own dataset holds none of acme's traffic.
         Assert.Equal(2, CliRunner.Run(["dataset", "show", "gold", "--tenant", "globex", .. store]).ExitCode);
+        var foreignDelete = CliRunner.Run(["dataset", "delete", "gold", "--tenant", "globex", .. store]);
+        Assert.Equal(2, foreignDelete.ExitCode);
+        Assert.Contains("tenant 'globex' has no dataset named 'gold'", foreignDelete.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run(["dataset", "show", "gold", "--tenant", "acme", .. store]).ExitCode);
         Assert.Equal(2, CliRunner.Run(["dataset", "export", "gold", "--tenant", "globex", .. store]).ExitCode);
         Assert.DoesNotContain("gold", CliRunner.Run(["dataset", "list", "--tenant", "globex", .. store]).Stdout, StringComparison.Ordinal);
         Assert.Equal(0, CliRunner.Run(["dataset", "create", "--tenant", "globex", "--name", "gold", .. store]).ExitCode);
@@ -87,6 +91,17 @@ public class DatasetCommandTests
         Assert.Single(globex.TrimEnd('\n').Split('\n'));
         Assert.Contains("GLOBEX SECRET", globex, StringComparison.Ordinal);
         Assert.DoesNotContain("GLOBEX SECRET", CliRunner.Run(["dataset", "export", "gold", "--tenant", "acme", .. store]).Stdout, StringComparison.Ordinal);
+
+        // acme deletes its gold: gone for acme, globex's gold of the same name untouched; a second delete is an error.
+        var delete = CliRunner.Run(["dataset", "delete", "gold", "--tenant", "acme", .. store]);
+        Assert.True(delete.ExitCode == 0, delete.Stderr);
+        Assert.Equal("deleted dataset gold (tenant acme)\n", delete.Stdout);
+        Assert.Equal(2, CliRunner.Run(["dataset", "export", "gold", "--tenant", "acme", .. store]).ExitCode);
+        var after = CliRunner.Run(["dataset", "list", "--tenant", "acme", .. store]).Stdout;
+        Assert.DoesNotContain(after.Split('\n'), line => line.StartsWith("gold ", StringComparison.Ordinal));
+        Assert.Contains(after.Split('\n'), line => line.StartsWith("copy ", StringComparison.Ordinal));
+        Assert.Equal(globex, CliRunner.Run(["dataset", "export", "gold", "--tenant", "globex", .. store]).Stdout);
+        Assert.Equal(2, CliRunner.Run(["dataset", "delete", "gold", "--tenant", "acme", .. store]).ExitCode);
     }
 
     [Fact]
