@@ -37,6 +37,7 @@ public sealed class BatchScheduler : IDisposable
     private readonly int[] _stepTokens;                                    // [max_tokens]
     private readonly BatchSegment[] _segments;                             // [max_seq]
     private readonly ScheduledSequence[] _stepSequences;                   // [max_seq]
+    private readonly StepProfile? _profile = StepProfile.FromEnvironment();
     private long _arrivals;
     private long _cachedTokens;
     private long _reusedTokens;
@@ -123,7 +124,11 @@ public sealed class BatchScheduler : IDisposable
         {
             try
             {
-                if (!Step()) _wake.Wait();
+                if (!Step())
+                {
+                    _profile?.Idle();
+                    _wake.Wait();
+                }
                 // Let the threads that stream tokens out run between passes: on a machine with few cores the kernel
                 // workers and this loop would otherwise keep them waiting, and tokens would reach clients in bursts.
                 else Thread.Yield();
@@ -146,6 +151,7 @@ public sealed class BatchScheduler : IDisposable
     /// <summary>Runs one step; false when there was nothing to do.</summary>
     private bool Step()
     {
+        _profile?.BeginStep();
         for (var i = _running.Count - 1; i >= 0; i--)
         {
             if (_running[i].Cancelled) Finish(_running[i], null);
@@ -162,7 +168,9 @@ public sealed class BatchScheduler : IDisposable
             rows = Plan(out segmentCount);
         }
         var segments = _segments.AsSpan(0, segmentCount);
+        _profile?.Bookkeeping();
         var logits = _batch.Forward(_stepTokens.AsSpan(0, rows), segments);
+        _profile?.Forward();
         Steps++;
         StepRows += rows;
         var vocab = _batch.VocabSize;
@@ -175,6 +183,7 @@ public sealed class BatchScheduler : IDisposable
             // Register the blocks this step filled, so later prompts with the same beginning can attach them.
             _cache.Commit(s.Slot, CollectionsMarshal.AsSpan(s.Tokens));
             if (segment.LogitRows == 0) continue;
+            _profile?.Bookkeeping();
             var row = logits.Slice(logitRow * vocab, vocab);
             logitRow++;
             try
@@ -185,8 +194,10 @@ public sealed class BatchScheduler : IDisposable
             {
                 Finish(s, e);
             }
+            _profile?.Stream();
         }
         PublishCacheUse();
+        _profile?.EndStep(rows, segmentCount);
         return true;
     }
 
@@ -298,6 +309,7 @@ public sealed class BatchScheduler : IDisposable
         }
         var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
         if (s.Request.Constraint is { } constraint) id = Constrain(s, constraint, id, logits);
+        _profile?.Sample();
         var logProb = s.Sampler.LastLogProb;
         var top = s.Sampler.Options.TopLogProbs > 0 ? s.Sampler.TopLogProbs.ToArray() : null;
         if (options.StopTokenIds.Contains(id))
