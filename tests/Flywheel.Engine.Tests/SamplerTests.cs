@@ -137,3 +137,113 @@ public sealed class SamplerTopKTests
         Assert.Equal(k, seen.Count); // at temperature 100 all k are near-uniform, so each shows up
     }
 }
+
+public sealed class SamplerRankingTests
+{
+    /// <summary>
+    /// The spec of a draw: every candidate in order (probability descending, ties to the lower id), then top-k, top-p,
+    /// min-p and the draw over the kept candidates in that order (in id order when none was cut). The sampler orders
+    /// only the front it needs.
+    /// </summary>
+    private static int[] FullSortDraws(float[] logits, SamplingOptions o, int draws)
+    {
+        var random = new SplitMix64(o.Seed!.Value);
+        var n = logits.Length;
+        var invTemperature = 1f / o.Temperature;
+        var probs = new float[n];
+        var total = LogitMath.SumExp(logits, invTemperature, LogitMath.Max(logits) * invTemperature, probs);
+        var order = Enumerable.Range(0, n).OrderByDescending(i => probs[i]).ThenBy(i => i).ToArray();
+        var count = n;
+        if (o.TopK > 0 && o.TopK < n)
+        {
+            count = o.TopK;
+            total = 0;
+            for (var i = 0; i < count; i++) total += probs[order[i]];
+        }
+        var truncated = count < n;
+        if (o.TopP < 1f)
+        {
+            double cumulative = 0;
+            for (var i = 0; i < count; i++)
+            {
+                cumulative += probs[order[i]] / total;
+                if (cumulative >= o.TopP)
+                {
+                    truncated |= i + 1 < count;
+                    count = i + 1;
+                    break;
+                }
+            }
+        }
+        if (o.MinP > 0f)
+        {
+            var kept = 1;
+            while (kept < count && probs[order[kept]] >= probs[order[0]] * o.MinP) kept++;
+            truncated |= kept < count;
+            count = kept;
+        }
+        if (!truncated)
+        {
+            // Nothing cut: the draw walks the ids in order.
+            order = Enumerable.Range(0, n).ToArray();
+        }
+        var keptTotal = total;
+        if (truncated)
+        {
+            keptTotal = 0;
+            for (var i = 0; i < count; i++) keptTotal += probs[order[i]];
+        }
+        var result = new int[draws];
+        for (var d = 0; d < draws; d++)
+        {
+            var u = random.NextDouble() * keptTotal;
+            double acc = 0;
+            result[d] = truncated ? order[count - 1] : LogitMath.IndexOfMax(probs);
+            for (var i = 0; i < count; i++)
+            {
+                acc += probs[order[i]];
+                if (u < acc)
+                {
+                    result[d] = order[i];
+                    break;
+                }
+            }
+        }
+        return result;
+    }
+
+    public static TheoryData<string, float, int, float, float> Cases => new()
+    {
+        { "peaked", 0.8f, 0, 0.95f, 0f },
+        { "peaked", 1f, 0, 1f, 0f },
+        { "peaked", 1f, 50, 0.9f, 0f },
+        { "peaked", 0.7f, 0, 1f, 0.05f },
+        { "flat", 1f, 0, 0.999f, 0f },   // the nucleus is nearly the whole vocabulary: the ordered front grows to all of it
+        { "flat", 1.3f, 0, 1f, 0f },
+        { "flat", 1f, 3000, 0.5f, 0.5f },
+        { "ties", 1f, 0, 0.9f, 0f },     // four distinct logits: ties are broken by id
+        { "ties", 1f, 7, 1f, 0f },
+        { "ties", 2f, 0, 1f, 0.9f },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Draws_equal_those_of_a_full_sort(string shape, float temperature, int topK, float topP, float minP)
+    {
+        var r = new Random(11);
+        const int n = 20000;
+        var logits = shape switch
+        {
+            "peaked" => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * r.NextDouble() * 25)).ToArray(),
+            "flat" => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 0.1)).ToArray(),
+            _ => Enumerable.Range(0, n).Select(_ => (float)r.Next(0, 4)).ToArray(),
+        };
+        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, MinP = minP, Seed = 5 };
+        var sampler = new Sampler(n, options);
+        const int draws = 300;
+        // Same seed, one random number per draw: the sequences of draws must be equal.
+        var actual = new int[draws];
+        for (var d = 0; d < draws; d++) actual[d] = sampler.Sample(logits, []);
+        Assert.Equal(FullSortDraws(logits, options, draws), actual);
+    }
+}

@@ -1,19 +1,25 @@
 namespace Flywheel.Engine.Sampling;
 
 /// <summary>
-/// Chooses tokens from logits per <see cref="SamplingOptions"/>. Buffers are sized once for the vocabulary, so
-/// <see cref="Sample"/> does not allocate. Holds the random state of one sequence: create one sampler per
+/// Chooses tokens from logits per <see cref="SamplingOptions"/>. Vocabulary-sized buffers are made on the first call
+/// that needs them (greedy decoding without penalties needs none), so <see cref="Sample"/> does not allocate after
+/// that. Holds the random state of one sequence: create one sampler per
 /// sequence; not thread-safe.
 /// </summary>
 public sealed class Sampler
 {
     public const int MaxTopLogProbs = 20;
 
-    private readonly float[] _work;       // [n_vocab] logits after penalties and temperature
-    private readonly float[] _sortKeys;   // [n_vocab] negated logits of candidates, sorted ascending
-    private readonly int[] _candidates;   // [n_vocab] token ids in the order of _sortKeys
-    private readonly int[] _counts;       // [n_vocab] occurrences in the penalty window
+    /// <summary>How many candidates a draw first puts in order; it takes 8 times as many each time it needs more.</summary>
+    private const int FirstRanked = 64;
+
+    // Vocabulary-sized buffers are made on first use: a greedy request without penalties needs none of them.
+    private float[]? _work;       // [n_vocab] logits after penalties and the mask
+    private float[]? _probs;      // [n_vocab] exp(logit / T − max)
+    private ulong[]? _ranked;     // [n_vocab] RankKey(prob, id); the first _rankedCount are the most likely, in order
+    private int[]? _counts;       // [n_vocab] occurrences in the penalty window
     private readonly TokenLogProb[] _top; // [TopLogProbs]
+    private int _rankedCount;
     private int _topFilled;
     private SplitMix64 _random;
 
@@ -27,10 +33,6 @@ public sealed class Sampler
         if (options.RepetitionPenalty <= 0f) throw new ArgumentOutOfRangeException(nameof(options), "repetition penalty must be positive");
         VocabSize = vocabSize;
         Options = options;
-        _work = new float[vocabSize];
-        _sortKeys = new float[vocabSize];
-        _candidates = new int[vocabSize];
-        _counts = new int[vocabSize];
         _top = new TokenLogProb[options.TopLogProbs];
         _random = new SplitMix64(options.Seed ?? (ulong)Random.Shared.NextInt64());
     }
@@ -43,6 +45,8 @@ public sealed class Sampler
 
     /// <summary>The <see cref="SamplingOptions.TopLogProbs"/> most likely tokens at the last step, best first; valid until the next call.</summary>
     public ReadOnlySpan<TokenLogProb> TopLogProbs => _top.AsSpan(0, _topFilled);
+
+    private bool HasPenalties => Options is not { RepetitionPenalty: 1f, PresencePenalty: 0f, FrequencyPenalty: 0f };
 
     /// <summary>
     /// Chooses the next token. <paramref name="history"/> is the sequence so far (prompt and generated tokens), read
@@ -59,10 +63,17 @@ public sealed class Sampler
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, ReadOnlySpan<ulong> allowed)
     {
         if (logits.Length != VocabSize) throw new ArgumentException($"expected {VocabSize} logits, got {logits.Length}");
-        logits.CopyTo(_work);
-        ApplyPenalties(_work, history);
-        if (!allowed.IsEmpty) ApplyMask(_work, allowed);
-        var id = Options.IsGreedy ? ArgMax(_work) : Draw();
+        // The logits are read in place unless penalties or a mask change them.
+        var values = logits;
+        if (HasPenalties || !allowed.IsEmpty)
+        {
+            var work = _work ??= new float[VocabSize];
+            logits.CopyTo(work);
+            ApplyPenalties(work, history);
+            if (!allowed.IsEmpty) ApplyMask(work, allowed);
+            values = work;
+        }
+        var id = Options.IsGreedy ? LogitMath.IndexOfMax(values) : Draw(values);
         ReportLogProbs(logits, id);
         return id;
     }
@@ -81,67 +92,65 @@ public sealed class Sampler
 
     private void ApplyPenalties(Span<float> work, ReadOnlySpan<int> history)
     {
+        if (!HasPenalties) return;
         var o = Options;
-        if (o.RepetitionPenalty == 1f && o.PresencePenalty == 0f && o.FrequencyPenalty == 0f) return;
+        var counts = _counts ??= new int[VocabSize];
         var window = o.PenaltyWindow < 0 ? history : history[Math.Max(0, history.Length - o.PenaltyWindow)..];
         foreach (var t in window)
         {
-            if ((uint)t < (uint)VocabSize) _counts[t]++;
+            if ((uint)t < (uint)VocabSize) counts[t]++;
         }
         foreach (var t in window)
         {
-            if ((uint)t >= (uint)VocabSize || _counts[t] == 0) continue;
-            var count = _counts[t];
-            _counts[t] = 0; // each distinct token once; also resets the counts for the next call
+            if ((uint)t >= (uint)VocabSize || counts[t] == 0) continue;
+            var count = counts[t];
+            counts[t] = 0; // each distinct token once; also resets the counts for the next call
             // llama.cpp llama_sampler_penalties_apply: the repetition penalty always moves the logit towards "less likely".
             work[t] = work[t] <= 0 ? work[t] * o.RepetitionPenalty : work[t] / o.RepetitionPenalty;
             work[t] -= count * o.FrequencyPenalty + o.PresencePenalty;
         }
     }
 
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best]) best = i;
-        }
-        return best;
-    }
-
-    private int Draw()
+    /// <summary>
+    /// Temperature, then top-k, top-p and min-p over the candidates in order of probability (ties to the lower id), then
+    /// one draw over the kept ones in that order (in id order when none was cut). Only as many candidates as the truncations and the draw reach are put in order (<see cref="RankUpTo"/>):
+    /// a full sort of a 150k vocabulary costs tens of milliseconds, while a nucleus is usually a few dozen tokens.
+    /// </summary>
+    private int Draw(ReadOnlySpan<float> values)
     {
         var o = Options;
         var n = VocabSize;
+        var probs = _probs ??= new float[n];
         var invTemperature = 1f / o.Temperature;
-        for (var i = 0; i < n; i++)
+        // Weights relative to the most likely candidate (whose weight is exp(0) = 1), summed in double.
+        var total = LogitMath.SumExp(values, invTemperature, LogitMath.Max(values) * invTemperature, probs);
+        var count = n;
+        var ranked = _ranked ?? [];
+        if ((o.TopK > 0 && o.TopK < n) || o.TopP < 1f || o.MinP > 0f)
         {
-            _sortKeys[i] = -(_work[i] * invTemperature);
-            _candidates[i] = i;
+            ranked = _ranked ??= new ulong[n];
+            for (var i = 0; i < n; i++) ranked[i] = LogitMath.RankKey(probs[i], i);
+            _rankedCount = 0;
         }
-        // Most likely first. With top-k only the k best need ordering: partition them to the front first.
-        // The sorts are unstable but deterministic, so a seed still reproduces its draws.
-        var count = o.TopK > 0 ? Math.Min(o.TopK, n) : n;
-        if (count < n) SelectSmallest(_sortKeys, _candidates, count);
-        Array.Sort(_sortKeys, _candidates, 0, count);
 
-        // Softmax over the kept candidates (max is the first), in double for stable sums.
-        var max = -_sortKeys[0];
-        double total = 0;
-        for (var i = 0; i < count; i++)
+        if (o.TopK > 0 && o.TopK < n)
         {
-            var p = Math.Exp(-_sortKeys[i] - max);
-            _sortKeys[i] = (float)p; // reuse as probabilities
-            total += p;
+            count = o.TopK;
+            RankUpTo(count);
+            total = 0;
+            for (var i = 0; i < count; i++) total += LogitMath.RankProbability(ranked[i]);
         }
+        var truncated = count < n;
         if (o.TopP < 1f)
         {
             double cumulative = 0;
             for (var i = 0; i < count; i++)
             {
-                cumulative += _sortKeys[i] / total;
+                RankUpTo(i + 1);
+                cumulative += LogitMath.RankProbability(ranked[i]) / total;
                 if (cumulative >= o.TopP)
                 {
+                    truncated |= i + 1 < count;
                     count = i + 1;
                     break;
                 }
@@ -149,56 +158,60 @@ public sealed class Sampler
         }
         if (o.MinP > 0f)
         {
-            var threshold = _sortKeys[0] * o.MinP; // relative to the top probability (whose weight is exp(0) = 1)
+            RankUpTo(1);
+            var threshold = LogitMath.RankProbability(ranked[0]) * o.MinP; // relative to the top probability
             var kept = 1;
-            while (kept < count && _sortKeys[kept] >= threshold) kept++;
+            while (kept < count && RankUpTo(kept + 1) && LogitMath.RankProbability(ranked[kept]) >= threshold) kept++;
+            truncated |= kept < count;
             count = kept;
         }
-        double keptTotal = 0;
-        for (var i = 0; i < count; i++) keptTotal += _sortKeys[i];
-        var u = _random.NextDouble() * keptTotal;
         double acc = 0;
+        if (!truncated)
+        {
+            // Nothing cut: any fixed order draws from the same distribution, and id order needs no ranking at all.
+            var v = _random.NextDouble() * total;
+            for (var i = 0; i < n; i++)
+            {
+                acc += probs[i];
+                if (v < acc) return i;
+            }
+            return LogitMath.IndexOfMax(probs); // rounding left v at the very top: the likeliest is as good as any
+        }
+        double keptTotal = 0;
+        for (var i = 0; i < count; i++) keptTotal += LogitMath.RankProbability(ranked[i]);
+        var u = _random.NextDouble() * keptTotal;
         for (var i = 0; i < count; i++)
         {
-            acc += _sortKeys[i];
-            if (u < acc) return _candidates[i];
+            RankUpTo(i + 1);
+            acc += LogitMath.RankProbability(ranked[i]);
+            if (u < acc) return LogitMath.RankId(ranked[i]);
         }
-        return _candidates[count - 1];
+        RankUpTo(count);
+        return LogitMath.RankId(ranked[count - 1]);
     }
 
-    /// <summary>Quickselect (Hoare partition): moves the <paramref name="k"/> smallest keys, with their ids, to the front.</summary>
-    private static void SelectSmallest(float[] keys, int[] ids, int k)
+    /// <summary>
+    /// Makes sure the first <paramref name="count"/> entries of _ranked are the most likely candidates in order. The
+    /// ordered front grows geometrically: the next best are selected from the rest (quickselect) and sorted on their
+    /// own; they all rank below the front, so front and new part stay in order. Returns true (for use in conditions).
+    /// </summary>
+    private bool RankUpTo(int count)
     {
-        int lo = 0, hi = keys.Length - 1;
-        while (lo < hi)
-        {
-            var pivot = keys[lo + (hi - lo) / 2];
-            int i = lo, j = hi;
-            while (i <= j)
-            {
-                while (keys[i] < pivot) i++;
-                while (keys[j] > pivot) j--;
-                if (i <= j)
-                {
-                    (keys[i], keys[j]) = (keys[j], keys[i]);
-                    (ids[i], ids[j]) = (ids[j], ids[i]);
-                    i++;
-                    j--;
-                }
-            }
-            if (k - 1 <= j) hi = j;
-            else if (k - 1 >= i) lo = i;
-            else return;
-        }
+        if (count <= _rankedCount) return true;
+        var ranked = _ranked!;
+        var n = ranked.Length;
+        var target = Math.Min(n, Math.Max(count, _rankedCount == 0 ? FirstRanked : _rankedCount * 8));
+        var rest = ranked.AsSpan(_rankedCount);
+        LogitMath.SelectSmallest(rest, target - _rankedCount);
+        rest[..(target - _rankedCount)].Sort();
+        _rankedCount = target;
+        return true;
     }
 
     private void ReportLogProbs(ReadOnlySpan<float> logits, int chosen)
     {
-        var max = float.NegativeInfinity;
-        foreach (var v in logits) max = MathF.Max(max, v);
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        var logZ = max + (float)Math.Log(sum);
+        var max = LogitMath.Max(logits);
+        var logZ = max + (float)Math.Log(LogitMath.SumExp(logits, 1f, max, default));
         LastLogProb = logits[chosen] - logZ;
         if (_top.Length == 0) return;
         // Insertion into a short sorted list: O(n · k) with k ≤ 20, no allocation.
