@@ -12,7 +12,7 @@ namespace Flywheel.Kernels.Cpu;
 /// reference's float order, so Q8_0/Q4_0/Q4_K/Q5_K/Q6_K results are bit-identical to <see cref="ReferenceKernels"/>.
 /// Other weight types take the reference dot product on the same thread pool. RmsNorm, SwiGlu and softmax are
 /// vectorized (named tolerances in the parity tests), attention streams over the F16 cache (CpuKernels.Attention.cs,
-/// CpuKernels.AttentionTiled.cs); RoPE and row lookups are the reference's.
+/// CpuKernels.AttentionTiled.cs) and RoPE is vectorized bit-identically; row lookups are the reference's.
 /// Output rows of a matmul are spread over a <see cref="KernelThreadPool"/> owned by the set; the set allocates nothing
 /// per call. Thread-safety: calls may come from several threads, matmuls then take turns on the pool.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     public static bool IsAccelerated(KernelOp op, GgmlType type) => op switch
     {
         KernelOp.MatMul => SimdVecDot.IsAccelerated(type),
-        KernelOp.RmsNorm or KernelOp.SwiGlu or KernelOp.Softmax => type == GgmlType.F32,
+        KernelOp.RmsNorm or KernelOp.SwiGlu or KernelOp.Softmax or KernelOp.Rope => type == GgmlType.F32,
         _ => false,
     };
 
@@ -212,9 +212,6 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         Dequantize.Row(table.Type, new ReadOnlySpan<byte>(table.Data + row * rowBytes, checked((int)rowBytes)),
             output[..checked((int)table.RowLength)]);
     }
-
-    public void Rope(Span<float> data, int rows, int heads, int headDim, ReadOnlySpan<int> positions, RopeParameters rope) =>
-        _reference.Rope(data, rows, heads, headDim, positions, rope);
 
     public int AttentionScratchFloats(int contextLength, int heads, int headDim) =>
         _reference.AttentionScratchFloats(contextLength, heads, headDim);

@@ -43,7 +43,7 @@ public sealed partial class ReferenceKernels
 
     // ggml.c ggml_rope_yarn_corr_dim(s): the dimension where the wavelength spans n_rot turns in the original context.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void YarnCorrectionDims(int dims, int originalContext, float freqBase, float betaFast, float betaSlow, Span<float> corr)
+    internal static void YarnCorrectionDims(int dims, int originalContext, float freqBase, float betaFast, float betaSlow, Span<float> corr)
     {
         if (originalContext <= 0)
         {
@@ -62,7 +62,7 @@ public sealed partial class ReferenceKernels
     // ggml-cpu rope_yarn: interpolate (freq_scale) and, for YaRN, ramp towards extrapolation between the correction
     // dims, scaling the magnitude by 1 + 0.1·ln(1/freq_scale).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RopeYarn(float thetaExtrap, float freqScale, ReadOnlySpan<float> corr, int i0, float extFactor, float mscale,
+    internal static void RopeYarn(float thetaExtrap, float freqScale, ReadOnlySpan<float> corr, int i0, float extFactor, float mscale,
         out float cos, out float sin)
     {
         var thetaInterp = freqScale * thetaExtrap;
