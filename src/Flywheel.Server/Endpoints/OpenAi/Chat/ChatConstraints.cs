@@ -1,35 +1,30 @@
-using System.Text.Json.Nodes;
 using Flywheel.Engine.Constraints;
 using Flywheel.Engine.Parsing;
 
 namespace Flywheel.Server.Endpoints.OpenAi.Chat;
 
-/// <summary>Chooses the decoding constraint of a chat request: a forced tool call, a JSON response format, or none.</summary>
+/// <summary>
+/// Chooses the decoding constraint of a chat request (<see cref="ChatOutputConstraint"/>, shared with the in-process
+/// chat client) and turns what it refuses into 400s.
+/// </summary>
 public static class ChatConstraints
 {
-    /// <summary>
-    /// The matcher the answer must follow, or null for free text. When the prompt opened a think block, the forced
-    /// output first closes it, so the JSON (or call) lands in content rather than reasoning.
-    /// </summary>
+    /// <summary>The matcher the answer must follow, or null for free text (see <see cref="ChatOutputConstraint.Matcher"/>).</summary>
     public static JsonMatcher? Create(ChatTools tools, JsonSchema? jsonFormat, ToolCallFormat toolFormat, bool promptOpensThinking)
     {
-        if (tools.Mode is ToolChoiceMode.Required or ToolChoiceMode.Named)
+        if (tools.Mode is not (ToolChoiceMode.Required or ToolChoiceMode.Named)) return ChatOutputConstraint.Matcher(jsonFormat, null, toolFormat, promptOpensThinking);
+        var functions = tools.Functions
+            .Where(f => tools.Forced is null || f["name"]!.GetValue<string>() == tools.Forced)
+            .Select(f => (f["name"]!.GetValue<string>(), f["parameters"]))
+            .ToList();
+        try
         {
-            var functions = tools.Functions
-                .Where(f => tools.Forced is null || f["name"]!.GetValue<string>() == tools.Forced)
-                .Select(f => (f["name"]!.GetValue<string>(), f["parameters"]))
-                .ToList();
-            try
-            {
-                return ToolCallGrammar.ForcedCall(toolFormat, functions, promptOpensThinking);
-            }
-            catch (UnsupportedSchemaException e)
-            {
-                throw new BadRequestException($"a tool's 'parameters' cannot be enforced for tool_choice \"{(tools.Forced ?? "required")}\": {e.Message}", "tools");
-            }
+            return ChatOutputConstraint.Matcher(null, functions, toolFormat, promptOpensThinking);
         }
-        if (jsonFormat is null) return null;
-        return new JsonMatcher(jsonFormat, promptOpensThinking ? ReasoningParser.Close + "\n\n" : "");
+        catch (UnsupportedSchemaException e)
+        {
+            throw new BadRequestException($"a tool's 'parameters' cannot be enforced for tool_choice \"{(tools.Forced ?? "required")}\": {e.Message}", "tools");
+        }
     }
 
     /// <summary>
@@ -41,7 +36,7 @@ public static class ChatConstraints
     {
         try
         {
-            return new JsonTokenConstraint(matcher, VocabularyTrie.For(engine.Model.Tokenizer), request.Stopping.StopTokenIds, request.Stopping.MaxTokens);
+            return ChatOutputConstraint.Limit(matcher, engine.Model, request);
         }
         catch (TokenBudgetTooSmallException e) when (clientLimit)
         {
