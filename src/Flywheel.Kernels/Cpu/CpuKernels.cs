@@ -10,7 +10,8 @@ namespace Flywheel.Kernels.Cpu;
 /// The x86 SIMD kernel set (AVX2 + FMA). Quantized matmuls quantize each activation row once, exactly as the
 /// reference does, then take exact int8 block dot products (<see cref="SimdVecDot"/>) and combine the blocks in the
 /// reference's float order, so Q8_0/Q4_0/Q4_K/Q5_K/Q6_K results are bit-identical to <see cref="ReferenceKernels"/>.
-/// Other weight types take the reference dot product on the same thread pool. RmsNorm, SwiGlu and softmax are
+/// F32/F16/BF16 weights take a blocked float kernel (CpuKernels.FloatMatMul.cs); other weight types take the reference
+/// dot product on the same thread pool. RmsNorm, SwiGlu and softmax are
 /// vectorized (named tolerances in the parity tests), attention streams over the F16 cache (CpuKernels.Attention.cs,
 /// CpuKernels.AttentionTiled.cs) and RoPE is vectorized bit-identically; row lookups are the reference's.
 /// Output rows of a matmul are spread over a <see cref="KernelThreadPool"/> owned by the set; the set allocates nothing
@@ -49,7 +50,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     /// <summary>Whether this set has its own SIMD code for the op and type (the rest is the reference's).</summary>
     public static bool IsAccelerated(KernelOp op, GgmlType type) => op switch
     {
-        KernelOp.MatMul => SimdVecDot.IsAccelerated(type),
+        KernelOp.MatMul => SimdVecDot.IsAccelerated(type) || IsFloatType(type),
         KernelOp.RmsNorm or KernelOp.SwiGlu or KernelOp.Softmax or KernelOp.Rope => type == GgmlType.F32,
         _ => false,
     };
@@ -57,6 +58,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     /// <summary>The reference's quantized activation rows, plus their lane-group copy when the tiled path may run.</summary>
     public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows)
     {
+        if (IsFloatType(weightType)) return (long)rows * inputFeatures * sizeof(float); // rounded activations as floats
         var bytes = _reference.MatMulScratchBytes(weightType, inputFeatures, rows);
         if (rows >= TiledMatMul.MinRows && TiledMatMul.Supports(weightType, _vnni))
         {
@@ -74,6 +76,16 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         var outFeatures = RowCount(weight);
         if (input.Length < (long)rows * inFeatures) throw new ArgumentException($"input holds {input.Length} floats, need {rows}×{inFeatures}");
         if (output.Length < (long)rows * outFeatures) throw new ArgumentException($"output holds {output.Length} floats, need {rows}×{outFeatures}");
+        if (IsFloatType(weight.Type))
+        {
+            fixed (float* fx = input)
+            fixed (float* fy = output)
+            fixed (byte* fs = scratch)
+            {
+                FloatMatMul(weight, fx, fy, rows, inFeatures, outFeatures, fs, scratch.Length);
+            }
+            return;
+        }
         var vecDotType = ActivationQuant.VecDotType(weight.Type);
         var actRowBytes = GgmlTypeInfo.RowBytes(vecDotType, inFeatures);
         if (actRowBytes < 0) throw new NotSupportedException($"{inFeatures} is not a multiple of the {GgmlTypeInfo.Name(vecDotType)} block");
