@@ -85,6 +85,10 @@ internal static class Migrations
                 FOREIGN KEY (tenant, dataset) REFERENCES datasets(tenant, name) ON DELETE CASCADE)
             """,
         ]),
+        new(3, "reasoning text of captured answers",
+        [
+            "ALTER TABLE traffic ADD COLUMN reasoning_text TEXT NULL",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -8,7 +8,7 @@ namespace Flywheel.Store;
 internal abstract partial class SqlFlywheelStore
 {
     private const string TrafficColumns =
-        "id, tenant, kind, model, adapter, request_json, parameters_json, output_text, tool_calls_json, prompt_tokens, completion_tokens, latency_ms, finish_reason, created_at";
+        "id, tenant, kind, model, adapter, request_json, parameters_json, output_text, tool_calls_json, prompt_tokens, completion_tokens, latency_ms, finish_reason, created_at, reasoning_text";
 
     public Task WriteTrafficAsync(IReadOnlyList<TrafficRecord> records, CancellationToken cancellationToken = default)
     {
@@ -54,7 +54,7 @@ internal abstract partial class SqlFlywheelStore
     private static object?[] TrafficRow(TrafficRecord r) =>
     [
         r.Id, r.Tenant, TrafficKinds.ToText(r.Kind), r.Model, r.Adapter, r.RequestJson, r.ParametersJson, r.OutputText, r.ToolCallsJson,
-        (long)r.PromptTokens, (long)r.CompletionTokens, r.LatencyMs, r.FinishReason, ToMillis(r.CreatedAt),
+        (long)r.PromptTokens, (long)r.CompletionTokens, r.LatencyMs, r.FinishReason, ToMillis(r.CreatedAt), r.ReasoningText,
     ];
 
     private static async Task<string?> FirstExistingIdAsync(DbConnection connection, IReadOnlyList<TrafficRecord> records, CancellationToken ct)
@@ -162,6 +162,7 @@ internal abstract partial class SqlFlywheelStore
             LatencyMs = reader.GetDouble(11),
             FinishReason = TextOrNull(reader, 12),
             CreatedAt = FromMillis(reader.GetInt64(13)),
+            ReasoningText = TextOrNull(reader, 14),
         };
     }
 

@@ -36,6 +36,36 @@ public class ReasoningTests
     }
 
     [Fact]
+    public async Task Reasoning_is_captured_with_the_record_streamed_or_not()
+    {
+        using var model = new TemplatedModel(ThinkingTemplate);
+        await using var store = await Capture.TestStores.OpenAsync();
+        await using var server = await Capture.TestStores.ServeAsync(store, o => o with { Models = [new("stories260K", model.Path)] });
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Once upon a time" }),
+            ["max_tokens"] = 24,
+            ["temperature"] = 0,
+        };
+        var (_, json) = await Wire.PostAsync(server, "/v1/chat/completions", body);
+        var reasoning = json["choices"]![0]!["message"]!["reasoning_content"]!.GetValue<string>();
+        var record = await store.GetTrafficAsync(Auth.RequestTenant.Default, json["id"]!.GetValue<string>());
+        Assert.Equal(reasoning, record!.ReasoningText);
+        Assert.Equal("", record.OutputText);
+
+        var streamedBody = (JsonObject)body.DeepClone();
+        streamedBody["stream"] = true;
+        var events = await Wire.StreamAsync(server, "/v1/chat/completions", streamedBody);
+        var streamed = await store.GetTrafficAsync(Auth.RequestTenant.Default, events[0]["id"]!.GetValue<string>());
+        Assert.Equal(reasoning, streamed!.ReasoningText);
+        Assert.Equal("", streamed.OutputText);
+
+        // Without a think block there is no reasoning to keep.
+        var (_, plain) = await Wire.PostAsync(server, "/v1/completions", new JsonObject { ["prompt"] = "Once upon a time", ["max_tokens"] = 4 });
+        Assert.Null((await store.GetTrafficAsync(Auth.RequestTenant.Default, plain["id"]!.GetValue<string>()))!.ReasoningText);
+    }
+
+    [Fact]
     public async Task Without_a_think_block_everything_is_content()
     {
         await using var server = await TestServer.StartAsync();

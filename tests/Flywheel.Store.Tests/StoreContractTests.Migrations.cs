@@ -16,7 +16,8 @@ public abstract partial class StoreContractTests
         await using (var old = await FlywheelStore.OpenAtVersionAsync(location.DataDir, location.Url, 1, default))
         {
             Assert.Equal(1, await old.GetSchemaVersionAsync(default));
-            await old.WriteTrafficAsync([r]);
+            r = r with { ReasoningText = null }; // version 1 has no reasoning column
+            await InsertVersion1RowAsync(old, r);
             var key = await old.CreateApiKeyAsync("acme");
             // Version 1 has no dataset tables.
             await Assert.ThrowsAsync<StoreException>(() => old.ListDatasetsAsync("acme"));
@@ -27,6 +28,36 @@ public abstract partial class StoreContractTests
         Assert.Equal(r, await migrated.GetTrafficAsync("acme", r.Id));
         Assert.Empty(await migrated.ListDatasetsAsync("acme"));
         Assert.Single(await migrated.ListApiKeysAsync("acme"));
+    }
+
+    /// <summary>Writes a traffic row as a version 1 (or 2) store held it, with the columns it had.</summary>
+    private static Task InsertVersion1RowAsync(SqlFlywheelStore store, Flywheel.Store.Traffic.TrafficRecord r)
+    {
+        static string Text(string? s) => s is null ? "NULL" : "'" + s.Replace("'", "''") + "'";
+        return store.ExecuteForTestAsync(
+            "INSERT INTO traffic (id, tenant, kind, model, adapter, request_json, parameters_json, output_text, tool_calls_json, prompt_tokens, completion_tokens, latency_ms, finish_reason, created_at) VALUES (" +
+            string.Join(", ", Text(r.Id), Text(r.Tenant), Text(Flywheel.Store.Traffic.TrafficKinds.ToText(r.Kind)), Text(r.Model), Text(r.Adapter), Text(r.RequestJson), Text(r.ParametersJson),
+                Text(r.OutputText), Text(r.ToolCallsJson), r.PromptTokens, r.CompletionTokens, r.LatencyMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Text(r.FinishReason), r.CreatedAt.ToUnixTimeMilliseconds()) + ")");
+    }
+
+    [ProviderFact]
+    public async Task Opening_a_version_2_store_adds_the_reasoning_column_and_keeps_its_rows()
+    {
+        var location = NewLocation();
+        var r = Record("acme") with { ReasoningText = null };
+        await using (var old = await FlywheelStore.OpenAtVersionAsync(location.DataDir, location.Url, 2, default))
+        {
+            Assert.Equal(2, await old.GetSchemaVersionAsync(default));
+            await InsertVersion1RowAsync(old, r);
+            // Version 2 has no reasoning column, so today's writes need the migration.
+            await Assert.ThrowsAnyAsync<Exception>(() => old.WriteTrafficAsync([Record("acme")]));
+        }
+        await using var migrated = await FlywheelStore.OpenAsync(location.DataDir, location.Url);
+        Assert.Equal(r, await migrated.GetTrafficAsync("acme", r.Id));
+        var withReasoning = Record("acme");
+        await migrated.WriteTrafficAsync([withReasoning]);
+        Assert.Equal(withReasoning, await migrated.GetTrafficAsync("acme", withReasoning.Id));
     }
 
     [ProviderFact]

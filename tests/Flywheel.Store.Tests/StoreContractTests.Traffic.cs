@@ -10,7 +10,9 @@ public abstract partial class StoreContractTests
     public async Task A_record_reads_back_field_for_field()
     {
         var chat = Record("acme") with { ToolCallsJson = """[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]""", FinishReason = "tool_calls" };
-        var completion = Record("acme", kind: TrafficKind.Completion) with { Adapter = null, ParametersJson = null, OutputText = null };
+        var completion = Record("acme", kind: TrafficKind.Completion) with { Adapter = null, ParametersJson = null, OutputText = null, ReasoningText = null };
+        Assert.NotNull(chat.ReasoningText);
+        Assert.Null(completion.ReasoningText);
         await Store.WriteTrafficAsync([chat, completion]);
         Assert.Equal(chat, await Store.GetTrafficAsync("acme", chat.Id));
         Assert.Equal(completion, await Store.GetTrafficAsync("acme", completion.Id));

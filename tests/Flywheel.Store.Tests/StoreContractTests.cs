@@ -47,6 +47,7 @@ public abstract partial class StoreContractTests(ITestOutputHelper output) : IAs
             : $$"""  "{{user ?? "Once upon a time #" + Interlocked.Increment(ref _counter)}}"  """.Trim(),
         ParametersJson = """{"temperature":0.2,"max_tokens":16}""",
         OutputText = output,
+        ReasoningText = output is null ? null : "The user wants a capital; France's is Paris.",
         ToolCallsJson = null,
         PromptTokens = 12,
         CompletionTokens = 3,

@@ -41,6 +41,7 @@ public sealed class CapturedRequest
     private string? _finishText;
     private Usage? _usage;
     private StringBuilder? _streamed;
+    private StringBuilder? _streamedReasoning;
     private StringBuilder? _generated;
     private bool _recorded;
     private JsonArray? _streamedToolCalls;
@@ -95,6 +96,7 @@ public sealed class CapturedRequest
                 foreach (var choice in chunk.Choices)
                 {
                     _streamed.Append(choice.Delta?.Content);
+                    if (choice.Delta?.ReasoningContent is { } reasoning) (_streamedReasoning ??= new StringBuilder()).Append(reasoning);
                     if (choice.Delta?.ToolCalls is { Count: > 0 } calls) MergeToolCalls(calls);
                     _finishText = choice.FinishReason ?? _finishText;
                 }
@@ -122,7 +124,7 @@ public sealed class CapturedRequest
         _recorded = true;
         var text = _streamed?.ToString();
         var toolCalls = _streamedToolCalls is { Count: > 0 } calls ? calls.ToJsonString(Protocol.Json) : null;
-        return await _owner.WriteAsync(Record(text, toolCalls, _finishText, _usage), cancellationToken);
+        return await _owner.WriteAsync(Record(text, toolCalls, _finishText, _usage) with { ReasoningText = _streamedReasoning?.ToString() }, cancellationToken);
     }
 
     /// <summary>
@@ -141,7 +143,8 @@ public sealed class CapturedRequest
             var usage = node?["usage"] is JsonObject u
                 ? new Usage((int?)u["prompt_tokens"] ?? 0, (int?)u["completion_tokens"] ?? 0, (int?)u["total_tokens"] ?? 0)
                 : null;
-            if (await _owner.WriteAsync(Record(text, toolCalls, Text(choice?["finish_reason"]), usage), cancellationToken) is { } error)
+            var record = Record(text, toolCalls, Text(choice?["finish_reason"]), usage) with { ReasoningText = Text(choice?["message"]?["reasoning_content"]) };
+            if (await _owner.WriteAsync(record, cancellationToken) is { } error)
             {
                 return Failed(error);
             }
@@ -162,7 +165,7 @@ public sealed class CapturedRequest
         var abandoned = http.RequestAborted.IsCancellationRequested;
         var text = capture._streamed?.ToString() ?? capture._generated?.ToString();
         var toolCalls = capture._streamedToolCalls is { Count: > 0 } calls ? calls.ToJsonString(Protocol.Json) : null;
-        var record = capture.Record(text, toolCalls, abandoned ? TrafficRecord.Abandoned : TrafficRecord.Failed, null);
+        var record = capture.Record(text, toolCalls, abandoned ? TrafficRecord.Abandoned : TrafficRecord.Failed, null) with { ReasoningText = capture._streamedReasoning?.ToString() };
         if (!abandoned) capture._owner.LogFailure(record.Id, error);
         await capture._owner.WriteAsync(record, CancellationToken.None);
     }

@@ -133,6 +133,7 @@ public sealed partial class Redactor
     {
         RequestJson = RedactJson(record.RequestJson)!,
         OutputText = RedactOrNull(record.OutputText),
+        ReasoningText = RedactOrNull(record.ReasoningText),
         ToolCallsJson = RedactJson(record.ToolCallsJson),
     };
 

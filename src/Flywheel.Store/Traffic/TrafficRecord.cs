@@ -29,6 +29,13 @@ public sealed record TrafficRecord
     /// <summary>The generated text (assistant content, or the completion text).</summary>
     public string? OutputText { get; init; }
 
+    /// <summary>
+    /// The model's reasoning before its answer (DeepSeek-R1's think block, returned as <c>reasoning_content</c>), when
+    /// it gave any. Kept for evaluation; <c>dataset export</c> leaves it out, as OpenAI's chat fine-tuning format has no
+    /// place for it.
+    /// </summary>
+    public string? ReasoningText { get; init; }
+
     /// <summary>The assistant's <c>tool_calls</c> array as JSON, when it called tools.</summary>
     public string? ToolCallsJson { get; init; }
 

@@ -119,8 +119,14 @@ public class UnansweredCaptureTests
         using var hangUp = new CancellationTokenSource();
         var request = http.PostAsync("/v1/chat/completions", new StringContent(JsonSerializer.Serialize(Body(stream: false)), Encoding.UTF8, "application/json"), hangUp.Token);
         // Hang up once generation is under way: the cache holds more than the prompt's first block.
-        for (var i = 0; i < 5000 && engine!.CachedTokens <= 32; i++) await Task.Delay(1);
-        Assert.True(engine!.CachedTokens > 32, "the generation never got going");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (engine!.CachedTokens <= 32 && !request.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(1);
+        if (request.IsCompleted)
+        {
+            using var early = await request;
+            Assert.Fail($"the request ended before the hang-up: {(int)early.StatusCode} {await early.Content.ReadAsStringAsync()}");
+        }
+        Assert.True(engine.CachedTokens > 32, "the generation never got going");
         await hangUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
 

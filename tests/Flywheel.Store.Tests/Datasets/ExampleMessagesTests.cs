@@ -21,6 +21,24 @@ public class ExampleMessagesTests
     }
 
     [Fact]
+    public void Reasoning_stays_out_of_the_example()
+    {
+        // OpenAI's chat fine-tuning format has no field for it: the example is the answer alone.
+        Assert.Equal("""[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"},{"role":"assistant","content":"Lyon."}]""",
+            ExampleMessages.From(new CapturedExchange(Chat("Lyon.") with { ReasoningText = "France's capital? I think Lyon." }, 1, null)));
+    }
+
+    [Fact]
+    public void Abandoned_and_failed_requests_make_no_example_unless_corrected()
+    {
+        foreach (var finish in new[] { TrafficRecord.Abandoned, TrafficRecord.Failed })
+        {
+            Assert.Null(ExampleMessages.From(new CapturedExchange(Chat("Ly") with { FinishReason = finish }, null, null)));
+            Assert.Contains("Paris.", ExampleMessages.From(new CapturedExchange(Chat("Ly") with { FinishReason = finish }, 1, Correction.FromText("Paris."))));
+        }
+    }
+
+    [Fact]
     public void A_text_correction_replaces_the_answer()
     {
         Assert.Equal("""[{"role":"system","content":"Be brief."},{"role":"user","content":"Capital of France?"},{"role":"assistant","content":"Paris."}]""",
