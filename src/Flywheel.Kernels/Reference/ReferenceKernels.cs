@@ -7,7 +7,8 @@ namespace Flywheel.Kernels.Reference;
 /// Scalar kernels: the specification every faster set must match (DESIGN.md habit 1). The numerics follow
 /// llama.cpp's CPU backend step for step where that decides results (activation quantization, F16 KV cache,
 /// double-precision sums in RMSNorm and softmax, iterated RoPE angles), so greedy decoding reproduces its ids.
-/// Stateless and thread-safe; matmul spreads output rows over threads with Parallel.For.
+/// Stateless and thread-safe; matmul spreads output rows over up to <see cref="KernelSets.ThreadCount"/> threads with
+/// Parallel.For (so <c>--threads</c> bounds it as it sizes the SIMD sets' pools).
 /// </summary>
 public sealed unsafe partial class ReferenceKernels : IKernelSet
 {
@@ -66,15 +67,17 @@ public sealed unsafe partial class ReferenceKernels : IKernelSet
                 ActivationQuant.Quantize(vecDotType, x + (long)t * inFeatures, act + t * actRowBytes, inFeatures);
             }
             var job = new MatMulJob((nint)weight.Data, weightRowBytes, weight.Type, (nint)act, actRowBytes, (nint)y, rows, inFeatures, outFeatures);
-            var chunk = Math.Max(16, outFeatures / (Environment.ProcessorCount * 4));
+            var threads = KernelSets.ThreadCount;
+            var chunk = Math.Max(16, outFeatures / (threads * 4));
             var chunks = (outFeatures + chunk - 1) / chunk;
-            if (chunks == 1 || (long)outFeatures * inFeatures * rows < 32768)
+            if (chunks == 1 || threads == 1 || (long)outFeatures * inFeatures * rows < 32768)
             {
                 job.Run(0, outFeatures);
             }
             else
             {
-                Parallel.For(0, chunks, c => job.Run(c * chunk, Math.Min(outFeatures, (c + 1) * chunk)));
+                Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                    c => job.Run(c * chunk, Math.Min(outFeatures, (c + 1) * chunk)));
             }
         }
     }

@@ -23,6 +23,23 @@ public class RunCommandTests
         Assert.Equal(expected.TrimEnd(), ("Once upon a time" + r.Stdout).TrimEnd());
     }
 
+    [Theory]
+    [InlineData("reference")]
+    [InlineData("avx2")]
+    public void Threads_bound_every_kernel_set_without_changing_the_story(string kernels)
+    {
+        // --threads sizes the SIMD pools and the reference's Parallel.For alike (no CPU affinity is set), and row
+        // partitioning never changes a result.
+        var env = new Dictionary<string, string?> { ["FLYWHEEL_KERNELS"] = kernels };
+        string[] args = ["run", "--model", Stories, "--raw", "--prompt", "Once upon a time", "--temperature", "0", "--max-tokens", "24"];
+        var one = CliRunner.RunWith(null, env, [.. args, "--threads", "1"]);
+        var two = CliRunner.RunWith(null, env, [.. args, "--threads", "2"]);
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        Assert.True(two.ExitCode == 0, two.Stderr);
+        Assert.Equal(one.Stdout, two.Stdout);
+        Assert.True(one.Stdout.Length > 20, one.Stdout);
+    }
+
     public static TheoryData<string, int> TinyPrompts()
     {
         var data = new TheoryData<string, int>();
