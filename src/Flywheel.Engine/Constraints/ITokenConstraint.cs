@@ -18,6 +18,13 @@ public interface ITokenConstraint
     /// <summary>Moves past <paramref name="tokenId"/>, which must be allowed.</summary>
     void Accept(int tokenId);
 
+    /// <summary>
+    /// The one token allowed next when the constraint can tell cheaply that no other is, else −1; the scheduler then
+    /// takes it without a draw over the vocabulary (and still calls <see cref="Accept"/>). Asked before
+    /// <see cref="Allows"/>; −1 is always a correct answer.
+    /// </summary>
+    int ForcedToken() => -1;
+
     /// <summary>The output is complete and nothing more may follow.</summary>
     bool IsFinished { get; }
 }

@@ -62,6 +62,22 @@ public sealed class JsonMatcher
         return strings.Count > 0;
     }
 
+    /// <summary>The one byte that may come next, or −1 when none or several may (stops at the second).</summary>
+    internal int OnlyNextByte()
+    {
+        var only = -1;
+        for (var b = 0; b < 256; b++)
+        {
+            _scratch.Clear();
+            Step(_states, (byte)b, _scratch);
+            if (_scratch.Count == 0) continue;
+            if (only >= 0) return -1;
+            only = b;
+        }
+        _scratch.Clear();
+        return only;
+    }
+
     /// <summary>Whether every byte of <paramref name="bytes"/> would be accepted, without moving.</summary>
     public bool CanAdvance(ReadOnlySpan<byte> bytes) => Run(_states, bytes, out _);
 

@@ -101,6 +101,20 @@ public sealed class JsonTokenConstraint : ITokenConstraint
         return false;
     }
 
+    /// <summary>
+    /// Forced when the text can go on with one byte only and one token alone (within the limit) begins with it: the
+    /// end of a literal or a declared key in a small vocabulary, a closing bracket when the limit leaves no room for
+    /// more. Never while the document is complete, as a stop token is allowed then too.
+    /// </summary>
+    public int ForcedToken()
+    {
+        if (_matcher.IsAccepting) return -1;
+        var first = _matcher.OnlyNextByte();
+        if (first < 0) return -1;
+        var limit = _tokensLeft - 1;
+        return _vocabulary.OnlyToken(_matcher.States, (byte)first, Limited ? next => JsonMatcher.Remaining(next) <= limit : null);
+    }
+
     public void Accept(int tokenId)
     {
         if (_stopTokenIds.Contains(tokenId)) return;

@@ -115,6 +115,36 @@ public sealed class VocabularyTrie
         Walk(0, states, mask, levels, 0, keep);
     }
 
+    /// <summary>
+    /// The only token whose bytes start with <paramref name="first"/> that <paramref name="states"/> accept (and
+    /// <paramref name="keep"/> keeps), or −1 when there is none or more than one (the walk stops at the second).
+    /// </summary>
+    internal int OnlyToken(IReadOnlyList<MatchStack> states, byte first, Func<List<MatchStack>, bool>? keep)
+    {
+        var root = _nodes[0];
+        var i = Array.IndexOf(root.ChildBytes, first);
+        if (i < 0) return -1;
+        var found = -1;
+        var count = 0;
+        Find(root.Children[i], first, states, keep, ref found, ref count);
+        return count == 1 ? found : -1;
+    }
+
+    private void Find(int node, byte b, IReadOnlyList<MatchStack> states, Func<List<MatchStack>, bool>? keep, ref int found, ref int count)
+    {
+        var next = new List<MatchStack>();
+        JsonMatcher.Step(states, b, next);
+        if (next.Count == 0) return;
+        var n = _nodes[node];
+        if (n.Tokens.Length > 0 && (keep is null || keep(next)))
+        {
+            count += n.Tokens.Length;
+            found = n.Tokens[0];
+            if (count > 1) return;
+        }
+        for (var i = 0; i < n.Children.Length && count <= 1; i++) Find(n.Children[i], n.ChildBytes[i], next, keep, ref found, ref count);
+    }
+
     private void Walk(int node, IReadOnlyList<MatchStack> states, Span<ulong> mask, List<List<MatchStack>> levels, int depth, Func<List<MatchStack>, bool>? keep)
     {
         if (levels.Count == depth) levels.Add([]);

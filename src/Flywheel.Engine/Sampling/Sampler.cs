@@ -78,6 +78,17 @@ public sealed class Sampler
         return id;
     }
 
+    /// <summary>
+    /// Takes <paramref name="id"/> as this step's token without a draw (a constraint allowed no other) and reports its
+    /// log-probabilities as <see cref="Sample(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{ulong})"/> would.
+    /// </summary>
+    public void Take(ReadOnlySpan<float> logits, int id)
+    {
+        if (logits.Length != VocabSize) throw new ArgumentException($"expected {VocabSize} logits, got {logits.Length}");
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)id, (uint)VocabSize, nameof(id));
+        ReportLogProbs(logits, id);
+    }
+
     private static void ApplyMask(Span<float> work, ReadOnlySpan<ulong> allowed)
     {
         if (allowed.Length * 64 < work.Length) throw new ArgumentException($"the mask covers {allowed.Length * 64} tokens, fewer than {work.Length}");

@@ -307,8 +307,7 @@ public sealed class BatchScheduler : IDisposable
             output.TryWrite(new GeneratedToken(-1, s.Stops.Flush(), 0, FinishReason.Length));
             return true;
         }
-        var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
-        if (s.Request.Constraint is { } constraint) id = Constrain(s, constraint, id, logits);
+        var id = s.Request.Constraint is { } constraint ? Constrain(s, constraint, logits) : s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
         _profile?.Sample();
         var logProb = s.Sampler.LastLogProb;
         var top = s.Sampler.Options.TopLogProbs > 0 ? s.Sampler.TopLogProbs.ToArray() : null;
@@ -349,8 +348,16 @@ public sealed class BatchScheduler : IDisposable
     /// Keeps a constrained sequence on its grammar: the freely sampled token stands when the constraint allows it (the
     /// common case, and cheap); otherwise the full mask is computed and the token drawn again from the allowed ones.
     /// </summary>
-    private static int Constrain(ScheduledSequence s, Constraints.ITokenConstraint constraint, int id, ReadOnlySpan<float> logits)
+    private static int Constrain(ScheduledSequence s, Constraints.ITokenConstraint constraint, ReadOnlySpan<float> logits)
     {
+        // A token the constraint forces is taken without a draw.
+        if (constraint.ForcedToken() is var forced and >= 0)
+        {
+            s.Sampler.Take(logits, forced);
+            constraint.Accept(forced);
+            return forced;
+        }
+        var id = s.Sampler.Sample(logits, CollectionsMarshal.AsSpan(s.Tokens));
         if (!constraint.Allows(id))
         {
             var mask = s.Mask ??= new ulong[(s.Sampler.VocabSize + 63) / 64];

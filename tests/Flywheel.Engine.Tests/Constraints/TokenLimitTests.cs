@@ -175,4 +175,72 @@ public class TokenLimitTests(ITestOutputHelper log)
         }
         log.WriteLine($"{results.Length} documents; longest: {results.MaxBy(r => r.Result.Text.Length).Result.Text}");
     }
+
+    /// <summary>Checks every step's forced token against the full mask, then lets the scheduler use it.</summary>
+    private sealed class CheckedForcing(JsonTokenConstraint inner, int vocab) : ITokenConstraint
+    {
+        public int Steps, Forced, Alone;
+        public readonly List<string> Errors = [];
+
+        public int ForcedToken()
+        {
+            var mask = new ulong[(vocab + 63) / 64];
+            inner.FillMask(mask);
+            var allowed = mask.Sum(w => System.Numerics.BitOperations.PopCount(w));
+            var only = allowed == 1 ? Enumerable.Range(0, vocab).First(id => (mask[id >> 6] >> (id & 63) & 1) != 0) : -1;
+            var forced = inner.ForcedToken();
+            Steps++;
+            if (forced >= 0) Forced++;
+            if (forced >= 0 && forced != only) Errors.Add($"forced {forced}, but the mask allows {allowed} tokens");
+            // Only one byte may come next, so every allowed token starts with it: a lone one must be found.
+            if (only >= 0 && !inner.Matcher.IsAccepting && inner.Matcher.OnlyNextByte() >= 0 && forced != only) Errors.Add($"the mask allows only {only}, not forced");
+            if (only >= 0) Alone++;
+            return forced;
+        }
+
+        public bool Allows(int tokenId) => inner.Allows(tokenId);
+        public void FillMask(Span<ulong> mask) => inner.FillMask(mask);
+        public void Accept(int tokenId) => inner.Accept(tokenId);
+        public bool IsFinished => inner.IsFinished;
+    }
+
+    /// <summary>
+    /// A forced token (taken without a draw) is always the one token the mask allows, and every such lone token is
+    /// forced when a single byte may come next (a lone token left by the limit alone takes the drawn path); forced
+    /// steps happen, and the documents still validate.
+    /// </summary>
+    [Theory]
+    [InlineData("stories260K", "stories260K.gguf")]
+    [InlineData("tiny", "tiny-qwen2-q8_0.gguf")]
+    public async Task A_token_is_forced_exactly_when_the_mask_allows_it_alone(string folder, string file)
+    {
+        using var engine = new InferenceEngine(LoadedModel.Load("m", Model(folder, file)), parallel: 4, queueLimit: 4096, contextLength: 512);
+        var tokenizer = engine.Model.Tokenizer;
+        var prompt = engine.Model.TokenizeRaw("Once upon a time");
+        var runs = new List<(CheckedForcing Check, int Schema, Task<GenerationResult> Result)>();
+        foreach (var schema in new[] { -1, 0, 2, 3 })
+        {
+            foreach (var limit in new[] { Schema(schema).ShortestLength + 2, 40 })
+            {
+                for (var seed = 0UL; seed < 2; seed++)
+                {
+                    var check = new CheckedForcing(new JsonTokenConstraint(new JsonMatcher(Schema(schema)), VocabularyTrie.For(tokenizer), tokenizer.EndOfGenerationIds, limit), tokenizer.VocabSize);
+                    var stopping = new GenerationOptions { MaxTokens = limit, StopTokenIds = tokenizer.EndOfGenerationIds };
+                    var request = new GenerationRequest(prompt, new SamplingOptions { Temperature = 1, Seed = seed }, stopping) { Constraint = check };
+                    runs.Add((check, schema, engine.GenerateToEndAsync(request)));
+                }
+            }
+        }
+        await Task.WhenAll(runs.Select(r => r.Result));
+        foreach (var (check, schema, task) in runs)
+        {
+            var result = await task;
+            Assert.Empty(check.Errors);
+            var spec = schema < 0 ? JsonNode.Parse("""{"type": "object"}""")! : JsonNode.Parse(ConstrainedGenerationTests.Schemas[schema])!;
+            Assert.True(SchemaValidator.IsValid(JsonNode.Parse(result.Text), spec), result.Text);
+        }
+        var (steps, forced, alone) = (runs.Sum(r => r.Check.Steps), runs.Sum(r => r.Check.Forced), runs.Sum(r => r.Check.Alone));
+        log.WriteLine($"{folder}: {forced} of {steps} steps forced, of {alone} where one token alone was allowed");
+        Assert.True(forced > 0, "no step was forced");
+    }
 }
