@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts `./flywheel serve` on a loopback port with --parallel P (default 16), runs serve_load.py at 1, 4, 8 and 16
 # streaming clients, then stops the server. Bounded: every client sends REQUESTS completions of MAX_TOKENS tokens.
-# usage: bench/serve-load/run.sh [MODEL] [PARALLEL]   (env: PORT, REQUESTS, MAX_TOKENS, LEVELS, CTX, CAPTURE, ROUNDS)
+# usage: bench/serve-load/run.sh [MODEL] [PARALLEL]   (env: PORT, REQUESTS, MAX_TOKENS, LEVELS, CTX, CAPTURE, ROUNDS,
+#        HANG_UP_AFTER)
+# HANG_UP_AFTER=N makes it a disconnect burst: every second client hangs up after N events, and after each level the
+# server's KV cache must be free again (serve_load.py --hang-up-after; try LEVELS=16).
 # The server keeps its store (captured traffic) in a temporary folder, removed at the end.
 # CAPTURE=compare starts two servers on the same model, one with traffic capture on and one with --capture off,
 # alternates ROUNDS (default 3) rounds of every level between them, and prints the throughput ratio on/off.
@@ -62,5 +65,5 @@ else
   wait_ready "$port"
   echo "model: $model  --parallel $parallel  cores: $(nproc)  server cpus: ${SERVER_CPUS:-all}  client cpus: ${CLIENT_CPUS:-all}  capture $capture"
   "${client_pin[@]}" python3 "$root/bench/serve-load/serve_load.py" --url "http://127.0.0.1:$port" --levels "${LEVELS:-1,4,8,16}" \
-    --requests "${REQUESTS:-4}" --max-tokens "${MAX_TOKENS:-64}"
+    --requests "${REQUESTS:-4}" --max-tokens "${MAX_TOKENS:-64}" ${HANG_UP_AFTER:+--ignore-eos --hang-up-after "$HANG_UP_AFTER"}
 fi

@@ -9,18 +9,22 @@ throughput ratio A/B is printed per level (median of the rounds) and overall (al
 
 usage: serve_load.py [--url http://127.0.0.1:8080] [--levels 1,4,8,16] [--requests 4] [--max-tokens 64]
                      [--ignore-eos] [--json FILE] [--compare URL --rounds 3 --labels "capture on,capture off"]
+                     [--hang-up-after N]
+With --hang-up-after N (a disconnect burst), every second client closes its socket after N events of each request;
+after each level the KV cache usage in the server's /metrics must fall back to 0 (exit status 1 otherwise).
 Tokens are counted from the stream's usage (stream_options.include_usage) when the server reports it, else as the
 events that carry text. Works against any OpenAI-compatible server that streams /v1/completions (llama-server too).
 """
-import argparse, json, socket, threading, time, urllib.parse
+import argparse, json, socket, threading, time, urllib.parse, urllib.request
 
 PROMPTS = ["Once upon a time", "The little dog", "Lily and Tom went to the park", "One day, a big bird",
            "Tim had a red ball. He", "The sun was hot and", "Mom said", "There was a cat who liked to"]
 
 
-def one_request(url, prompt, max_tokens, ignore_eos=False):
+def one_request(url, prompt, max_tokens, ignore_eos=False, hang_up_after=None):
     """Streams one completion over a raw socket (so each event is timed when its bytes arrive, not when a buffered
-    reader gets round to it); returns (ttft seconds, [inter-token gaps], tokens)."""
+    reader gets round to it); returns (ttft seconds, [inter-token gaps], tokens). With hang_up_after=N the client
+    closes its socket once N events with text have arrived (a client that goes away mid-stream)."""
     u = urllib.parse.urlparse(url)
     request = {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0, "stream": True,
                "stream_options": {"include_usage": True}}
@@ -70,6 +74,8 @@ def one_request(url, prompt, max_tokens, ignore_eos=False):
             choice = message.get("choices")
             if choice and choice[0].get("text"):
                 stamps.append(now)
+        if hang_up_after is not None and len(stamps) >= hang_up_after:
+            break
     sock.close()
     if not stamps:
         return None, [], usage or 0
@@ -84,14 +90,16 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def level(url, clients, requests, max_tokens, ignore_eos=False):
-    ttfts, gaps, tokens, errors = [], [], [0], []
+def level(url, clients, requests, max_tokens, ignore_eos=False, hang_up_after=None):
+    """With hang_up_after, every second client (odd index) hangs up after that many events of each request."""
+    ttfts, gaps, tokens, hung_up, errors = [], [], [0], [0], []
     lock = threading.Lock()
 
     def client(i):
         for r in range(requests):
             try:
-                t, g, n = one_request(url, PROMPTS[(i + r) % len(PROMPTS)], max_tokens, ignore_eos)
+                t, g, n = one_request(url, PROMPTS[(i + r) % len(PROMPTS)], max_tokens, ignore_eos,
+                                      hang_up_after if i % 2 == 1 else None)
             except Exception as e:  # noqa: BLE001 - reported below
                 with lock:
                     errors.append(str(e))
@@ -101,6 +109,8 @@ def level(url, clients, requests, max_tokens, ignore_eos=False):
                     ttfts.append(t)
                 gaps.extend(g)
                 tokens[0] += n
+                if hang_up_after is not None and i % 2 == 1:
+                    hung_up[0] += n
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     start = time.perf_counter()
@@ -112,7 +122,43 @@ def level(url, clients, requests, max_tokens, ignore_eos=False):
     return {"clients": clients, "tokens": tokens[0], "wall_s": wall, "tok_s": tokens[0] / wall,
             "ttft_p50_ms": 1000 * pct(ttfts, 50), "ttft_p95_ms": 1000 * pct(ttfts, 95),
             "itl_p50_ms": 1000 * pct(gaps, 50), "itl_p95_ms": 1000 * pct(gaps, 95), "errors": len(errors),
-            "first_error": errors[0] if errors else None}
+            "first_error": errors[0] if errors else None, "hung_up_tokens": hung_up[0]}
+
+
+def kv_cache_usage(url):
+    """flywheel_kv_cache_usage from the server's /metrics (the fraction of the KV cache held), or None."""
+    u = urllib.parse.urlparse(url)
+    try:
+        with urllib.request.urlopen(f"{u.scheme}://{u.netloc}/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except Exception:  # noqa: BLE001 - a server without these metrics
+        return None
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("flywheel_kv_cache_usage")]
+    return max(values) if values else None
+
+
+def disconnect_burst(args):
+    """Each level: half the clients hang up mid-stream; then waits (up to 30 s) for the KV cache to be free again."""
+    ok = True
+    for c in (int(x) for x in args.levels.split(",")):
+        res = level(args.url, c, args.requests, args.max_tokens, args.ignore_eos, args.hang_up_after)
+        usage = kv_cache_usage(args.url)
+        for _ in range(300):
+            if not usage:
+                break
+            time.sleep(0.1)
+            usage = kv_cache_usage(args.url)
+        kept = (c + 1) // 2 * args.requests
+        print(f"{c} clients, {c // 2} hanging up after {args.hang_up_after} events: {res['tokens']} tokens in {res['wall_s']:.1f} s, "
+              f"{res['errors']} errors; KV cache usage after: {'n/a' if usage is None else f'{usage:.4f}'}")
+        if res["errors"] or (usage is not None and usage != 0):
+            ok = False
+        stayed = res["tokens"] - res["hung_up_tokens"]
+        if args.ignore_eos and stayed != kept * args.max_tokens:
+            print(f"  the {kept} requests that stayed got {stayed} tokens in all, not {kept} x {args.max_tokens}")
+            ok = False
+    print("disconnect burst: " + ("the cache ended free, no errors" if ok else "FAILED"))
+    raise SystemExit(0 if ok else 1)
 
 
 def compare(args):
@@ -153,7 +199,12 @@ def main():
     ap.add_argument("--compare", help="a second server's URL: alternate rounds on both and print the throughput ratio")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per level and server with --compare")
     ap.add_argument("--labels", default="A,B", help="names of --url and --compare in the output")
+    ap.add_argument("--hang-up-after", type=int,
+                    help="disconnect burst: every second client hangs up after this many events; then the KV cache "
+                         "usage from /metrics must return to 0")
     args = ap.parse_args()
+    if args.hang_up_after is not None:
+        disconnect_burst(args)
     if args.compare:
         compare(args)
         return
