@@ -130,6 +130,21 @@ public class StructuredOutputTests
         Assert.Contains("shortest output", json["error"]!["message"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task A_schema_with_no_finite_value_gets_400_naming_response_format()
+    {
+        await using var server = await TestServer.StartAsync();
+        var body = new JsonObject
+        {
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "x" }),
+            ["response_format"] = JsonNode.Parse("""{"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}}}"""),
+        };
+        var (status, json) = await Wire.PostAsync(server, "/v1/chat/completions", body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("response_format", json["error"]!["param"]!.GetValue<string>());
+        Assert.Contains("no finite output", json["error"]!["message"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("""{"type": "string", "pattern": "^a+$"}""", "'pattern'")]
     [InlineData("""{"type": "object", "properties": {"when": {"type": "string", "format": "date-time"}}}""", "'format'")]

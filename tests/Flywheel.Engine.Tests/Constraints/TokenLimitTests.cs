@@ -102,6 +102,18 @@ public class TokenLimitTests(ITestOutputHelper log)
         Assert.Equal(32, Schema(0).ShortestLength);
     }
 
+    [Fact]
+    public void A_schema_without_a_finite_value_is_refused_at_any_limit()
+    {
+        using var model = LoadedModel.Load("m", Model("stories260K", "stories260K.gguf"));
+        var endless = JsonSchema.Compile(JsonNode.Parse("""{"type": "object", "properties": {"next": {"$ref": "#"}}, "required": ["next"]}"""));
+        var e = Assert.Throws<TokenBudgetTooSmallException>(() =>
+            new JsonTokenConstraint(new JsonMatcher(endless), VocabularyTrie.For(model.Tokenizer), model.Tokenizer.EndOfGenerationIds, 100_000));
+        Assert.Contains("no finite output", e.Message);
+        // The same recursion made optional has a short value.
+        Assert.Equal(2, JsonSchema.Compile(JsonNode.Parse("""{"type": "object", "properties": {"next": {"$ref": "#"}}}""")).ShortestLength);
+    }
+
     [Theory]
     [InlineData("stories260K", "stories260K.gguf")]
     [InlineData("tiny", "tiny-qwen2-q8_0.gguf")]

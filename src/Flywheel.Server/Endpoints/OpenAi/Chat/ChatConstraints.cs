@@ -30,13 +30,18 @@ public static class ChatConstraints
     /// <summary>
     /// The token constraint of <paramref name="matcher"/> within the request's token limit, so the JSON always closes
     /// before the limit. A limit too small for even the shortest valid output (<c>{}</c> for json_object) is a 400
-    /// naming <c>max_tokens</c>, or the messages when the context's room is what limits it.
+    /// naming <c>max_tokens</c>, or the messages when the context's room is what limits it; a schema with no finite
+    /// value at all names <paramref name="formatParam"/> (response_format or tools).
     /// </summary>
-    public static JsonTokenConstraint Limit(JsonMatcher matcher, Engine.InferenceEngine engine, Engine.GenerationRequest request, bool clientLimit)
+    public static JsonTokenConstraint Limit(JsonMatcher matcher, Engine.InferenceEngine engine, Engine.GenerationRequest request, bool clientLimit, string formatParam)
     {
         try
         {
             return ChatOutputConstraint.Limit(matcher, engine.Model, request);
+        }
+        catch (TokenBudgetTooSmallException e) when (e.NoFiniteOutput)
+        {
+            throw new BadRequestException($"'{formatParam}' cannot be enforced: {e.Message}", formatParam);
         }
         catch (TokenBudgetTooSmallException e) when (clientLimit)
         {

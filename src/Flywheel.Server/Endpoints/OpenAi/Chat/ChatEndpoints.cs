@@ -44,7 +44,8 @@ public static class ChatEndpoints
             var request = parameters.ToRequest(promptIds, engine);
             if (ChatConstraints.Create(tools, jsonFormat, toolFormat, opensThinking) is { } matcher)
             {
-                request = request with { Constraint = ChatConstraints.Limit(matcher, engine, request, parameters.MaxTokens == request.Stopping.MaxTokens) };
+                request = request with { Constraint = ChatConstraints.Limit(matcher, engine, request, parameters.MaxTokens == request.Stopping.MaxTokens,
+                    tools.Mode is ToolChoiceMode.Required or ToolChoiceMode.Named ? "tools" : "response_format") };
             }
             var capture = captures.Begin(http, Store.Traffic.TrafficKind.Chat, fields, engine.Model.Name);
             var id = capture.Id;
