@@ -25,6 +25,15 @@ public interface IKernelSet
     /// </summary>
     void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch);
 
+    /// <summary>
+    /// Prepares a weight matrix for this set's <see cref="MatMul"/>, once, at load: either <paramref name="weight"/>
+    /// itself, or a view of the same tensor whose <see cref="TensorView.Packed"/> holds the set's rearranged copy
+    /// (e.g. output rows interleaved for the SIMD kernels). The caller owns that copy and disposes it after the last
+    /// matmul that uses the view. The view stays a valid GGML view: row lookups and other sets read its original bytes.
+    /// Thread-safe; allocates (it is not for the hot path).
+    /// </summary>
+    TensorView PrepareWeight(TensorView weight) => weight;
+
     /// <summary>Dequantizes row <paramref name="row"/> of <paramref name="table"/> into <paramref name="output"/> (embedding lookup).</summary>
     void GetRow(TensorView table, int row, Span<float> output);
 

@@ -33,5 +33,8 @@ internal abstract class ModelSource : IDisposable
     public long RequireInt(string key) =>
         Int(key) ?? throw new ModelFormatException(Path, null, $"metadata key '{key}' is missing");
 
+    /// <summary>Applied to every matmul matrix as it is bound (the kernel set's load-time repacking), or null.</summary>
+    public Func<TensorView, TensorView>? PrepareMatrix { get; set; }
+
     public abstract void Dispose();
 }

@@ -27,6 +27,15 @@ public sealed unsafe class TensorView
     public byte* Data { get; }
     public long ByteLength { get; }
 
+    /// <summary>
+    /// A copy of the bytes a kernel set rearranged for its matmul (<c>IKernelSet.PrepareWeight</c>), or null.
+    /// <see cref="Data"/> still points at the original bytes, so row lookups and other kernel sets work unchanged.
+    /// </summary>
+    public PackedTensor? Packed { get; private init; }
+
+    /// <summary>This view with <paramref name="packed"/> attached; the caller keeps owning <paramref name="packed"/>.</summary>
+    public TensorView WithPacked(PackedTensor packed) => new(Name, Type, _shape, Data, ByteLength) { Packed = packed };
+
     public long ElementCount
     {
         get

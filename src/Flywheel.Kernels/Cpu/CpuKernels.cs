@@ -64,7 +64,23 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         {
             bytes = AlignUp(bytes) + TiledMatMul.ActivationBytes(weightType, inputFeatures, rows);
         }
+        if (PackedMatMul.Supports(weightType))
+        {
+            // A prepared weight's path: the same quantized rows, then their block scales and sums.
+            bytes = Math.Max(bytes, AlignUp(_reference.MatMulScratchBytes(weightType, inputFeatures, rows)) + PackedMatMul.ActivationExtraBytes(inputFeatures, rows));
+        }
         return bytes;
+    }
+
+    /// <summary>
+    /// Q8_0, Q4_0 and Q5_0 matrices get their output rows interleaved in eights (<see cref="PackedMatMul"/>), the same
+    /// number of bytes as the file's; other types, and row lengths that are not whole blocks, are returned as they are.
+    /// </summary>
+    public TensorView PrepareWeight(TensorView weight)
+    {
+        if (!PackedMatMul.Supports(weight.Type) || weight.Shape.Count != 2 || weight.RowLength % 32 != 0 || weight.RowCount == 0) return weight;
+        if (weight.Packed is { } existing && existing.Layout == PackedMatMul.Layout) return weight;
+        return weight.WithPacked(PackedMatMul.Pack(weight));
     }
 
     private static long AlignUp(long bytes) => (bytes + 63) & ~63L;
@@ -90,6 +106,11 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         var actRowBytes = GgmlTypeInfo.RowBytes(vecDotType, inFeatures);
         if (actRowBytes < 0) throw new NotSupportedException($"{inFeatures} is not a multiple of the {GgmlTypeInfo.Name(vecDotType)} block");
         if (scratch.Length < actRowBytes * rows) throw new ArgumentException("matmul scratch is too small");
+        if (weight.Packed is { } packed && packed.Layout == PackedMatMul.Layout)
+        {
+            MatMulPacked(weight, packed, input, output, rows, scratch, actRowBytes);
+            return;
+        }
         fixed (float* x = input)
         fixed (float* y = output)
         fixed (byte* act = scratch)
@@ -152,6 +173,56 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             var chunkRows = Math.Max(8, outFeatures / (_pool.Threads * 8));
             job.ChunkRows = chunkRows;
             _pool.Run(&MatMulChunk, &job, (outFeatures + chunkRows - 1) / chunkRows);
+        }
+    }
+
+    private void MatMulPacked(TensorView weight, PackedTensor packed, ReadOnlySpan<float> input, Span<float> output, int rows,
+        Span<byte> scratch, long actRowBytes)
+    {
+        var inFeatures = checked((int)weight.RowLength);
+        var outFeatures = RowCount(weight);
+        var extraOffset = AlignUp(actRowBytes * rows);
+        if (scratch.Length < extraOffset + PackedMatMul.ActivationExtraBytes(inFeatures, rows)) throw new ArgumentException("matmul scratch is too small");
+        if (packed.Data == null) throw new ObjectDisposedException(weight.Name, "the packed weight was disposed");
+        var blocks = inFeatures / 32;
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (byte* act = scratch)
+        {
+            var job = new PackedMatMul.Job
+            {
+                Weight = packed.Data,
+                GroupBytes = PackedMatMul.GroupBytes(weight.Type, inFeatures),
+                Type = weight.Type,
+                Blocks = blocks,
+                Input = x,
+                Act = act,
+                ActRowBytes = actRowBytes,
+                ActScales = (float*)(act + extraOffset),
+                ActOffsets = (int*)(act + extraOffset) + (long)rows * blocks,
+                Output = y,
+                Rows = rows,
+                OutFeatures = outFeatures,
+                Groups = PackedMatMul.Groups(outFeatures),
+            };
+            job.QuantRowsPerChunk = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
+            if ((long)rows * inFeatures < 65536)
+            {
+                job.QuantRowsPerChunk = rows;
+                PackedMatMul.PrepareActivations(&job, 0);
+            }
+            else
+            {
+                _pool.Run(&PackedMatMul.PrepareActivations, &job, (rows + job.QuantRowsPerChunk - 1) / job.QuantRowsPerChunk);
+            }
+            if ((long)outFeatures * inFeatures * rows < 32768)
+            {
+                job.GroupsPerChunk = job.Groups;
+                PackedMatMul.RunChunk(&job, 0);
+                return;
+            }
+            job.GroupsPerChunk = PackedMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            _pool.Run(&PackedMatMul.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
         }
     }
 

@@ -136,7 +136,7 @@ internal static class DecoderWiring
         {
             throw new ModelFormatException(s.Path, null, $"tensor '{name}' has type {GgmlTypeInfo.Name(t.Type)}, which Flywheel cannot multiply yet");
         }
-        return t;
+        return s.PrepareMatrix is { } prepare ? prepare(t) : t;
     }
 
     public static float[] Vector(ModelSource s, string name, int length)
