@@ -106,7 +106,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         var actRowBytes = GgmlTypeInfo.RowBytes(vecDotType, inFeatures);
         if (actRowBytes < 0) throw new NotSupportedException($"{inFeatures} is not a multiple of the {GgmlTypeInfo.Name(vecDotType)} block");
         if (scratch.Length < actRowBytes * rows) throw new ArgumentException("matmul scratch is too small");
-        if (weight.Packed is { } packed && packed.Layout == PackedMatMul.Layout)
+        if (weight.Packed is { } packed && packed.Layout == PackedMatMul.Layout && !PackedMatMul.PrefersRowPath(weight.Type, rows))
         {
             MatMulPacked(weight, packed, input, output, rows, scratch, actRowBytes);
             return;
