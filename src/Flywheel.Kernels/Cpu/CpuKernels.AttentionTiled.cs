@@ -33,13 +33,14 @@ public sealed unsafe partial class CpuKernels
         var kvStride = (long)job.KvHeads * d;
         var blockMask = (1 << job.BlockShift) - 1;
 
-        // Scratch: keys of a tile transposed [d, tile], values [tile, d], accumulators [queries, d], maxima, sums, weights [tile].
-        var kt = AttentionScratch(2 * KvTile * d + queries * d + 2 * queries + KvTile);
+        // Scratch: keys of a tile transposed [d, tile], values [tile, d], accumulators [queries, d], maxima, sums, weights [2, tile].
+        var kt = AttentionScratch(2 * KvTile * d + queries * d + 2 * queries + 2 * KvTile);
         var vf = kt + KvTile * d;
         var acc = vf + KvTile * d;
         var maxes = acc + queries * d;
         var sums = maxes + queries;
         var weights = sums + queries;
+        var weights2 = weights + KvTile;
         new Span<float>(acc, queries * d).Clear();
         new Span<float>(maxes, queries).Fill(float.NegativeInfinity);
         new Span<float>(sums, queries).Clear();
@@ -71,45 +72,22 @@ public sealed unsafe partial class CpuKernels
                 var visible = job.Positions[t] + 1 - c;
                 if (visible <= 0) continue;
                 var nv = Math.Min(KvTile, visible);
-                var vectors = (nv + 7) / 8;
-                for (var g = 0; g < group; g++)
+                // Query heads in pairs: one pass over the transposed keys serves both (fewer loads per multiply-add).
+                for (var g = 0; g < group; g += 2)
                 {
                     var qi = (t - t0) * group + g;
                     var q = job.Query + ((long)t * job.Heads + kvh * group + g) * d;
-                    TileScores(kt, q, d, weights);
-
-                    // Scale, mask the positions past this row's last, and find the tile's maximum.
-                    var vmax = Vector256.Create(float.NegativeInfinity);
-                    for (var r = 0; r < vectors; r++)
+                    if (g + 1 < group)
                     {
-                        var s = Vector256.Load(weights + r * 8) * scale;
-                        s = Vector256.ConditionalSelect(Visible(nv - r * 8), s, Vector256.Create(float.NegativeInfinity));
-                        s.Store(weights + r * 8);
-                        vmax = Vector256.Max(vmax, s);
+                        TileScores2(kt, q, q + d, d, nv, weights, weights2);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
+                        SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d);
                     }
-                    var tileMax = HorizontalMax(vmax);
-                    var ag = acc + (long)qi * d;
-                    var max = maxes[qi];
-                    if (tileMax > max)
+                    else
                     {
-                        var ms = MathF.Exp(max - tileMax);
-                        var vms = Vector256.Create(ms);
-                        for (var i = 0; i < d; i += 8) (Vector256.Load(ag + i) * vms).Store(ag + i);
-                        sums[qi] *= ms;
-                        maxes[qi] = max = tileMax;
+                        TileScores(kt, q, d, weights);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
                     }
-                    var vm = Vector256.Create(max);
-                    var total = Vector256<double>.Zero;
-                    for (var r = 0; r < vectors; r++)
-                    {
-                        var e = Vector256.Exp(Vector256.Load(weights + r * 8) - vm);
-                        e = Vector256.ConditionalSelect(Visible(nv - r * 8), e, Vector256<float>.Zero);
-                        e.Store(weights + r * 8);
-                        var (lo, hi) = Vector256.Widen(e);
-                        total += lo + hi;
-                    }
-                    sums[qi] += (float)Vector256.Sum(total);
-                    AccumulateValues(ag, vf, weights, nv, d);
                 }
             }
         }
@@ -123,6 +101,94 @@ public sealed unsafe partial class CpuKernels
                 var dst = job.Output + ((long)t * job.Heads + kvh * group + g) * d;
                 for (var i = 0; i < d; i += 8) (Vector256.Load(acc + (long)qi * d + i) * inv).Store(dst + i);
             }
+        }
+    }
+
+    /// <summary>
+    /// One query's step over a tile whose raw scores are in <paramref name="weights"/>: scale, mask positions from
+    /// <paramref name="nv"/> on, move the running maximum (rescaling accumulator and sum), exponentiate, add the tile's
+    /// sum, and accumulate the weighted values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SoftmaxAndValues(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, float* vf, int d)
+    {
+        var vectors = (nv + 7) / 8;
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (var r = 0; r < vectors; r++)
+        {
+            var s = Vector256.Load(weights + r * 8) * scale;
+            s = Vector256.ConditionalSelect(Visible(nv - r * 8), s, Vector256.Create(float.NegativeInfinity));
+            s.Store(weights + r * 8);
+            vmax = Vector256.Max(vmax, s);
+        }
+        var tileMax = HorizontalMax(vmax);
+        var max = *maxSlot;
+        if (tileMax > max)
+        {
+            var ms = MathF.Exp(max - tileMax);
+            var vms = Vector256.Create(ms);
+            for (var i = 0; i < d; i += 8) (Vector256.Load(acc + i) * vms).Store(acc + i);
+            *sumSlot *= ms;
+            *maxSlot = max = tileMax;
+        }
+        var vm = Vector256.Create(max);
+        var total = Vector256<double>.Zero;
+        for (var r = 0; r < vectors; r++)
+        {
+            var e = Vector256.Exp(Vector256.Load(weights + r * 8) - vm);
+            e = Vector256.ConditionalSelect(Visible(nv - r * 8), e, Vector256<float>.Zero);
+            e.Store(weights + r * 8);
+            var (lo, hi) = Vector256.Widen(e);
+            total += lo + hi;
+        }
+        *sumSlot += (float)Vector256.Sum(total);
+        AccumulateValues(acc, vf, weights, nv, d);
+    }
+
+    /// <summary>
+    /// <see cref="TileScores"/> for two queries at once, 32 positions at a time: each key vector loaded serves both
+    /// (the chains per position are the same, so the scores are too). Only the halves holding positions below
+    /// <paramref name="nv"/> are computed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScores2(float* kt, float* qa, float* qb, int d, int nv, float* scoresA, float* scoresB)
+    {
+        for (var half = 0; half < nv; half += 32) // a second half wholly past the row's last position is never read
+        {
+            var a0 = Vector256<float>.Zero;
+            var a1 = Vector256<float>.Zero;
+            var a2 = Vector256<float>.Zero;
+            var a3 = Vector256<float>.Zero;
+            var b0 = Vector256<float>.Zero;
+            var b1 = Vector256<float>.Zero;
+            var b2 = Vector256<float>.Zero;
+            var b3 = Vector256<float>.Zero;
+            var k = kt + half;
+            for (var i = 0; i < d; i++, k += KvTile)
+            {
+                var x = Vector256.Create(qa[i]);
+                var y = Vector256.Create(qb[i]);
+                var k0 = Vector256.Load(k);
+                var k1 = Vector256.Load(k + 8);
+                var k2 = Vector256.Load(k + 16);
+                var k3 = Vector256.Load(k + 24);
+                a0 = Vector256.FusedMultiplyAdd(k0, x, a0);
+                b0 = Vector256.FusedMultiplyAdd(k0, y, b0);
+                a1 = Vector256.FusedMultiplyAdd(k1, x, a1);
+                b1 = Vector256.FusedMultiplyAdd(k1, y, b1);
+                a2 = Vector256.FusedMultiplyAdd(k2, x, a2);
+                b2 = Vector256.FusedMultiplyAdd(k2, y, b2);
+                a3 = Vector256.FusedMultiplyAdd(k3, x, a3);
+                b3 = Vector256.FusedMultiplyAdd(k3, y, b3);
+            }
+            a0.Store(scoresA + half);
+            a1.Store(scoresA + half + 8);
+            a2.Store(scoresA + half + 16);
+            a3.Store(scoresA + half + 24);
+            b0.Store(scoresB + half);
+            b1.Store(scoresB + half + 8);
+            b2.Store(scoresB + half + 16);
+            b3.Store(scoresB + half + 24);
         }
     }
 
