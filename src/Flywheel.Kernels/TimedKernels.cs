@@ -28,6 +28,8 @@ public sealed class TimedKernels(IKernelSet inner) : IKernelSet
 
     public long MatMulScratchBytes(GgmlType weightType, int inputFeatures, int rows) => Inner.MatMulScratchBytes(weightType, inputFeatures, rows);
 
+    public TensorView PrepareWeight(TensorView weight) => Inner.PrepareWeight(weight);
+
     public void MatMul(TensorView weight, ReadOnlySpan<float> input, Span<float> output, int rows, Span<byte> scratch)
     {
         var start = Stopwatch.GetTimestamp();

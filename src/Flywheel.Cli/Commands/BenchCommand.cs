@@ -4,6 +4,7 @@ using System.Globalization;
 using Flywheel.Kernels;
 using Flywheel.Kernels.Cpu;
 using Flywheel.Models;
+using Flywheel.Models.Layers;
 
 namespace Flywheel.Cli.Commands;
 
@@ -28,10 +29,11 @@ public static class BenchCommand
         var tg = new Option<int>("--tg") { Description = "Tokens to generate (0 skips).", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--reps", "-r") { Description = "Repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on the last line." };
+        var batch = new Option<int>("--batch") { Description = "Also decode this many sequences together for --tg steps (one row each per step) and report their aggregate tok/s.", DefaultValueFactory = _ => 0 };
         var bandwidth = new Option<bool>("--bandwidth") { Description = "Measure memory read bandwidth instead of a model." };
         var bufferMib = new Option<int>("--buffer-mib") { Description = "Buffer size for --bandwidth, far above the last-level cache.", DefaultValueFactory = _ => 1024 };
         var command = new Command("bench", "Measure prompt processing and generation speed (as llama-bench does).");
-        foreach (var o in new Option[] { model, threads, pp, tg, reps, json, bandwidth, bufferMib }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, threads, pp, tg, reps, json, batch, bandwidth, bufferMib }) command.Options.Add(o);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var ppTokens = parse.GetValue(pp);
@@ -39,6 +41,8 @@ public static class BenchCommand
             var repetitions = parse.GetValue(reps);
             if (ppTokens < 0 || tgTokens < 0) throw new CliUsageException("--pp and --tg must not be negative");
             if (repetitions < 1) throw new CliUsageException($"--reps must be at least 1, got {repetitions}");
+            var batchSize = parse.GetValue(batch);
+            if (batchSize < 0) throw new CliUsageException($"--batch must not be negative, got {batchSize}");
             var threadCount = parse.GetValue(threads);
             Threads.Apply(threadCount);
             var n = threadCount ?? KernelSets.ThreadCount;
@@ -53,13 +57,19 @@ public static class BenchCommand
             if (profile is not (null or "" or "pp" or "tg")) throw new CliUsageException($"{ProfileVariable} takes pp or tg, not '{profile}'");
             using var loaded = Model.Load(path, string.IsNullOrEmpty(profile) ? kernels : new TimedKernels(kernels) { Paused = true });
             var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out, profile);
+            var batchTg = batchSize > 0 && tgTokens > 0 ? RunBatch(loaded, batchSize, tgTokens, repetitions, Console.Out) : 0;
             var rss = PeakRssBytes();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(path)} kernels={kernels.Name} threads={n}: pp{ppTokens} {result.Pp:F2} tok/s, tg{tgTokens} {result.Tg:F2} tok/s, peak RSS {rss / 1048576.0:F1} MiB"));
+            if (batchSize > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"batch {batchSize}: {batchTg:F2} tok/s together, {batchTg / Math.Max(result.Tg, 1e-9):F2}x one sequence's tg"));
+            }
             if (parse.GetValue(json))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{{\"pp_tok_s\": {result.Pp:F3}, \"tg_tok_s\": {result.Tg:F3}, \"peak_rss_bytes\": {rss}, \"threads\": {n}, \"model\": {System.Text.Json.JsonSerializer.Serialize(path)}, \"kernels\": \"{kernels.Name}\"}}"));
+                    $"{{\"pp_tok_s\": {result.Pp:F3}, \"tg_tok_s\": {result.Tg:F3}, \"batch\": {batchSize}, \"batch_tg_tok_s\": {batchTg:F3}, \"peak_rss_bytes\": {rss}, \"threads\": {n}, \"model\": {System.Text.Json.JsonSerializer.Serialize(path)}, \"kernels\": \"{kernels.Name}\"}}"));
             }
             (kernels as IDisposable)?.Dispose();
             return 0;
@@ -145,6 +155,41 @@ public static class BenchCommand
             log.WriteLine(timed.Report(wall));
         }
         return (Median(ppRates), Median(tgRates));
+    }
+
+    /// <summary>
+    /// Decode steps of <paramref name="sequences"/> sequences together, one row each per pass (a serving batch's
+    /// decode step), from empty caches; the median aggregate tok/s over reps after one warm-up.
+    /// </summary>
+    internal static double RunBatch(Model model, int sequences, int tg, int reps, TextWriter log)
+    {
+        var session = new BatchSession(model, sequences, tg + 16, sequences);
+        var tokens = new int[sequences];
+        var segments = new BatchSegment[sequences];
+        var vocab = model.Config.VocabSize;
+        var rates = new List<double>();
+        for (var r = 0; r <= reps; r++)
+        {
+            for (var s = 0; s < sequences; s++)
+            {
+                session.Free(s);
+                tokens[s] = (int)((uint)(s * 7919 + 13) % (uint)vocab);
+            }
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < tg; i++)
+            {
+                for (var s = 0; s < sequences; s++) segments[s] = new BatchSegment(s, s, 1, i, 0);
+                var logits = session.Forward(tokens, segments);
+                for (var s = 0; s < sequences; s++) tokens[s] = (int)((uint)(tokens[s] * 31 + i + (logits.Length > 0 ? 1 : 0)) % (uint)vocab);
+            }
+            var rate = sequences * tg / clock.Elapsed.TotalSeconds;
+            if (r > 0)
+            {
+                rates.Add(rate);
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rep {r}: batch {sequences} {rate:F2} tok/s"));
+            }
+        }
+        return Median(rates);
     }
 
     private static double Median(List<double> values)
