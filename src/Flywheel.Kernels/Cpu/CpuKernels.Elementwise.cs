@@ -45,7 +45,19 @@ public sealed unsafe partial class CpuKernels
         }
     }
 
-    /// <summary>silu(gate)·up with a vectorized exp (within a few ulp of MathF.Exp).</summary>
+    private struct SwiGluJob
+    {
+        public float* Gate;
+        public float* Up;
+        public float* Output;
+        public int Count;
+        public int Chunk;   // elements per chunk, a multiple of 8
+    }
+
+    /// <summary>
+    /// silu(gate)·up with a vectorized exp (within a few ulp of MathF.Exp). A prompt's worth of elements (a 512-row
+    /// batch of a 4864-wide FFN is 2.5 M) is spread over the pool; a decode step's stays on the calling thread.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
     {
@@ -55,15 +67,34 @@ public sealed unsafe partial class CpuKernels
         fixed (float* u = up)
         fixed (float* y = output)
         {
-            var one = Vector256.Create(1f);
-            var i = 0;
-            for (; i + 8 <= n; i += 8)
+            var job = new SwiGluJob { Gate = g, Up = u, Output = y, Count = n, Chunk = n };
+            if (n < 65536 || _pool.Threads == 1)
             {
-                var v = Vector256.Load(g + i);
-                (v / (one + Vector256.Exp(-v)) * Vector256.Load(u + i)).Store(y + i);
+                SwiGluChunk(&job, 0);
+                return;
             }
-            for (; i < n; i++) y[i] = g[i] / (1f + MathF.Exp(-g[i])) * u[i];
+            job.Chunk = ((n + _pool.Threads * 4 - 1) / (_pool.Threads * 4) + 7) & ~7;
+            _pool.Run(&SwiGluChunk, &job, (n + job.Chunk - 1) / job.Chunk);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SwiGluChunk(void* context, int chunk)
+    {
+        ref var job = ref *(SwiGluJob*)context;
+        var from = chunk * job.Chunk;
+        var to = Math.Min(job.Count, from + job.Chunk);
+        var g = job.Gate;
+        var u = job.Up;
+        var y = job.Output;
+        var one = Vector256.Create(1f);
+        var i = from;
+        for (; i + 8 <= to; i += 8)
+        {
+            var v = Vector256.Load(g + i);
+            (v / (one + Vector256.Exp(-v)) * Vector256.Load(u + i)).Store(y + i);
+        }
+        for (; i < to; i++) y[i] = g[i] / (1f + MathF.Exp(-g[i])) * u[i];
     }
 
     /// <summary>ggml_vec_soft_max_f32 as the reference: exp(x − max), sum in double, scale by the float reciprocal.</summary>

@@ -170,8 +170,20 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         AssertRelative(expected, x, RmsNormRelativeTolerance, "rmsnorm in place");
     }
 
+    /// <summary>Sizes a prompt's SwiGlu reaches, which the set spreads over its pool (the last chunk ends mid-vector for the odd ones).</summary>
+    public static TheoryData<string, int> LargeElementwiseCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var set in KernelSetParity.Names)
+        {
+            foreach (var n in (int[])[65535, 65536, 70001, 512 * 4864 + 3]) data.Add(set, n);
+        }
+        return data;
+    }
+
     [AcceleratedTheory]
     [MemberData(nameof(ElementwiseCases))]
+    [MemberData(nameof(LargeElementwiseCases))]
     public void SwiGlu_matches_reference(string set, int n)
     {
         var kernels = KernelSetParity.Get(set);
