@@ -16,6 +16,8 @@ internal sealed class GgufModelSource : ModelSource
     }
 
     public GgufFile File => _file;
+
+    public override unsafe void ReleasePages(TensorView tensor) => _file.ReleasePages(tensor.Data, tensor.ByteLength);
     public override string Path => _file.Path;
     public override string Architecture { get; }
     public override bool IsHuggingFace => false;

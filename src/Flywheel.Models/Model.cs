@@ -64,7 +64,13 @@ public sealed class Model : IDisposable
                 source.PrepareMatrix = t =>
                 {
                     var prepared = set.PrepareWeight(t);
-                    if (prepared.Packed is { } p && !ReferenceEquals(prepared, t)) packed.Add(p);
+                    if (prepared.Packed is { } p && !ReferenceEquals(prepared, t))
+                    {
+                        packed.Add(p);
+                        // The matmuls now read the copy: without this the file pages the packing read stay resident
+                        // and the weights count twice in RSS (Q8_0 0.5B: 1.17 GB instead of 0.65 GB).
+                        source.ReleasePages(t);
+                    }
                     return prepared;
                 };
             }

@@ -36,5 +36,11 @@ internal abstract class ModelSource : IDisposable
     /// <summary>Applied to every matmul matrix as it is bound (the kernel set's load-time repacking), or null.</summary>
     public Func<TensorView, TensorView>? PrepareMatrix { get; set; }
 
+    /// <summary>Lets the operating system drop the resident file pages behind a tensor that was copied elsewhere
+    /// (reads of it stay valid). Sources that do not map a file ignore it.</summary>
+    public virtual void ReleasePages(TensorView tensor)
+    {
+    }
+
     public abstract void Dispose();
 }

@@ -104,6 +104,18 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Lets the operating system drop the resident pages of [data, data + length), a range of this file's mapping that
+    /// will rarely be read again (e.g. a tensor the kernels copied into their own layout). Reads stay valid: they fault
+    /// the bytes back in from the file. Does nothing for an image held in memory (<see cref="Read"/>).
+    /// </summary>
+    public void ReleasePages(byte* data, long length)
+    {
+        if (_map is null || _base is null) return;
+        if (data < _base || length < 0 || data + length > _base + FileLength) throw new ArgumentOutOfRangeException(nameof(data), "the range is not inside this file");
+        ResidentPages.Release(data, length);
+    }
+
     public bool TryGetValue(string key, out GgufValue value) => _metadata.TryGetValue(key, out value!);
 
     public string? TryGetString(string key) => _metadata.TryGetValue(key, out var v) && v.Value is string s ? s : null;

@@ -56,6 +56,52 @@ public class GgufFileTests
     }
 
     [Fact]
+    public void Released_pages_read_back_the_same_bytes()
+    {
+        // Dropping a mapping's pages must never zero them: reads fault the file's bytes back in.
+        var path = TestPaths.SharedFile("models", "stories260K", "stories260K.gguf");
+        using var file = GgufFile.Open(path);
+        foreach (var info in file.Tensors)
+        {
+            var view = file.GetTensor(info.Name);
+            var before = view.Bytes.ToArray();
+            unsafe
+            {
+                file.ReleasePages(view.Data, view.ByteLength);
+            }
+            Assert.True(before.AsSpan().SequenceEqual(view.Bytes), $"{info.Name} changed after its pages were released");
+        }
+        var all = File.ReadAllBytes(path);
+        var embd = file.GetTensor("token_embd.weight");
+        Assert.True(all.AsSpan(checked((int)(file.DataOffset + file.FindTensor("token_embd.weight")!.Offset)), checked((int)embd.ByteLength)).SequenceEqual(embd.Bytes));
+    }
+
+    [Fact]
+    public void Releasing_pages_outside_the_file_is_refused()
+    {
+        using var file = GgufFile.Open(TestPaths.SharedFile("models", "stories260K", "stories260K.gguf"));
+        var view = file.GetTensor("token_embd.weight");
+        unsafe
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => file.ReleasePages(view.Data, file.FileLength));
+        }
+    }
+
+    [Fact]
+    public void Releasing_pages_of_an_image_in_memory_leaves_it_alone()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.SharedFile("models", "stories260K", "stories260K.gguf"));
+        using var file = GgufFile.Read(bytes);
+        var view = file.GetTensor("token_embd.weight");
+        var before = view.Bytes.ToArray();
+        unsafe
+        {
+            file.ReleasePages(view.Data, view.ByteLength);
+        }
+        Assert.True(before.AsSpan().SequenceEqual(view.Bytes));
+    }
+
+    [Fact]
     public void Missing_tensor_is_named()
     {
         using var file = GgufFile.Open(TestPaths.SharedFile("models", "stories260K", "stories260K.gguf"));
