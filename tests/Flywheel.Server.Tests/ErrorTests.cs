@@ -120,14 +120,15 @@ public class ErrorTests
     [Fact]
     public async Task Client_that_disconnects_mid_stream_frees_its_session()
     {
-        // A long generation, so it is still running when the client has read its first bytes on a busy machine.
-        await using var server = await TestServer.StartAsync(o => o with { Parallel = 2, ContextLength = 2048 });
+        // A long generation, so it is still running when the client has read its first bytes: the demo model writes
+        // 2,000 tokens in well under a second on a quiet machine, which raced the client's first read.
+        await using var server = await TestServer.StartAsync(o => o with { Parallel = 2, ContextLength = 16384 });
         var engine = server.Models.Find(null, out var e) == Hosting.ModelLookup.Ready ? e! : throw new InvalidOperationException();
         using (var cts = new CancellationTokenSource())
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
             {
-                Content = new StringContent("{\"prompt\": \"Once upon a time\", \"max_tokens\": 2000, \"stream\": true, \"ignore_eos\": true}", Encoding.UTF8, "application/json"),
+                Content = new StringContent("{\"prompt\": \"Once upon a time\", \"max_tokens\": 16000, \"stream\": true, \"ignore_eos\": true}", Encoding.UTF8, "application/json"),
             };
             using var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
             using var stream = await response.Content.ReadAsStreamAsync(cts.Token);

@@ -14,7 +14,10 @@ namespace Flywheel.Server.Tests.Capture;
 /// </summary>
 public class UnansweredCaptureTests
 {
-    private const int MaxTokens = 400;
+    // Long enough that the hang-up (or failure) always lands mid-generation: the demo model writes a few hundred
+    // tokens faster than a client reads five chunks and closes its socket, and then the request ends as "length".
+    private const int MaxTokens = 4000;
+    private const int Context = 4096;
 
     private static object Body(bool stream) => new
     {
@@ -86,7 +89,7 @@ public class UnansweredCaptureTests
     public async Task A_client_that_hangs_up_mid_stream_is_recorded_as_abandoned_with_its_partial_output()
     {
         await using var store = await TestStores.OpenAsync();
-        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = 512 });
+        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = Context });
         using var http = Client(server);
         using var hangUp = new CancellationTokenSource();
         string id = "", received = "";
@@ -113,7 +116,7 @@ public class UnansweredCaptureTests
     public async Task A_client_that_hangs_up_before_its_unstreamed_answer_is_recorded_as_abandoned()
     {
         await using var store = await TestStores.OpenAsync();
-        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = 1024 });
+        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = Context });
         server.Models.Find(null, out var engine);
         using var http = Client(server);
         using var hangUp = new CancellationTokenSource();
@@ -140,7 +143,7 @@ public class UnansweredCaptureTests
     public async Task A_generation_that_fails_mid_stream_is_recorded_as_error_with_its_partial_output()
     {
         await using var store = await TestStores.OpenAsync();
-        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = 512 });
+        await using var server = await TestStores.ServeAsync(store, o => o with { ContextLength = Context });
         server.Models.Find(null, out var engine);
         using var http = Client(server);
         // The engine stops under a running stream (as at shutdown): the generation fails after 3 chunks went out.
