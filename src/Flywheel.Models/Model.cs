@@ -67,9 +67,10 @@ public sealed class Model : IDisposable
                     if (prepared.Packed is { } p && !ReferenceEquals(prepared, t))
                     {
                         packed.Add(p);
-                        // The matmuls now read the copy: without this the file pages the packing read stay resident
-                        // and the weights count twice in RSS (Q8_0 0.5B: 1.17 GB instead of 0.65 GB).
-                        source.ReleasePages(t);
+                        // When the matmuls read only the copy, the file pages the packing read would stay resident
+                        // and count the weights twice in RSS; a set that still reads the file for some calls (a
+                        // single Q8_0 row) would only fault them back in.
+                        if (!p.SourceStillRead) source.ReleasePages(t);
                     }
                     return prepared;
                 };

@@ -27,6 +27,10 @@ public sealed unsafe class PackedTensor : IDisposable
 
     public long ByteLength { get; }
 
+    /// <summary>True when the packing set's matmuls still read the original bytes for some calls (so the file pages
+    /// behind them are worth keeping resident); false when the copy replaces them.</summary>
+    public bool SourceStillRead { get; init; }
+
     public void Dispose()
     {
         Free();

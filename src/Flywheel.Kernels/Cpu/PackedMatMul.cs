@@ -96,7 +96,7 @@ internal static unsafe class PackedMatMul
         var outFeatures = checked((int)weight.RowCount);
         var groupBytes = GroupBytes(type, n);
         var groups = Groups(outFeatures);
-        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes));
+        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = PrefersRowPath(type, 1) };
         var src = weight.Data;
         var dst = packed.Data;
         var rowBytes = weight.RowBytes;

@@ -91,6 +91,24 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
     }
 
     [AcceleratedFact]
+    public void A_packing_says_whether_the_set_still_reads_the_file_bytes()
+    {
+        // Model.Load gives back the file pages only when the copy replaces them; a single Q8_0 row still takes the
+        // row-at-a-time path over the file's bytes.
+        var kernels = KernelSetParity.Get("avx2");
+        const int n = 64, rows = 9;
+        foreach (var type in Packed)
+        {
+            var wq = QuantizedWeight(type, n, rows);
+            fixed (byte* w = wq)
+            {
+                using var packed = kernels.PrepareWeight(new TensorView("w", type, [n, rows], w, wq.Length)).Packed!;
+                Assert.Equal(type == GgmlType.Q8_0, packed.SourceStillRead);
+            }
+        }
+    }
+
+    [AcceleratedFact]
     public void A_prepared_view_keeps_the_file_bytes_for_row_lookups_and_other_sets()
     {
         var kernels = KernelSetParity.Get("avx2");
