@@ -69,6 +69,10 @@ public sealed unsafe partial class CpuKernels
         if ((long)outFeatures * inFeatures * rows < 32768) blocksPerChunk = blocks;
         job.ChunkRows = blocksPerChunk * FloatBlockRows;
         var chunks = (blocks + blocksPerChunk - 1) / blocksPerChunk;
+        // The calling thread takes chunks too, but which ones is up to the pool: sizing its tile here, every call,
+        // makes its first (allocating) use happen on the first call rather than whenever it first wins a chunk,
+        // so a warmed-up decode step allocates nothing.
+        if (weight.Type != GgmlType.F32) WeightTile((long)job.ChunkRows * inFeatures);
         if (chunks == 1) FloatMatMulChunk(&job, 0);
         else _pool.Run(&FloatMatMulChunk, &job, chunks);
     }
