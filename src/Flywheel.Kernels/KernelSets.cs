@@ -5,9 +5,10 @@ namespace Flywheel.Kernels;
 
 /// <summary>
 /// Chooses the kernel set once per process: the x86 SIMD set (<see cref="CpuKernels"/>) when the CPU has AVX2 and
-/// FMA, using AVX-VNNI where present, else the scalar reference. <c>FLYWHEEL_KERNELS=reference</c> forces the
-/// reference; <c>avx2</c> forces the SIMD set without VNNI (pmaddubsw); <c>avx512</c> (or <c>vnni</c>, <c>cpu</c>) asks
-/// for the best SIMD set (its int8 dot products are 256-bit vpdpbusd, which is what .NET 10 exposes). Sets the CPU
+/// FMA, using AVX-512 and AVX-VNNI kernels where the CPU has them, else the scalar reference.
+/// <c>FLYWHEEL_KERNELS=reference</c> forces the reference; <c>avx2</c> forces the 256-bit SIMD set without VNNI
+/// (pmaddubsw); <c>avx512</c> (or <c>vnni</c>, <c>cpu</c>) asks for the best SIMD set. .NET 10 exposes 256-bit
+/// vpdpbusd only as AVX-VNNI, so a CPU with AVX512-VNNI alone (Zen 4) runs the 512-bit kernels with pmaddubsw. Sets the CPU
 /// cannot run fall back to the reference. <c>gpu</c> is reserved.
 /// The SIMD sets run matmuls and attention on <see cref="ThreadCount"/> threads: the physical cores this process may
 /// use unless <see cref="SetThreads"/> said otherwise before the first set was made.
@@ -20,7 +21,7 @@ public static class KernelSets
 
     private static readonly Lazy<IKernelSet?> CpuSet = new(() => CpuKernels.IsSupported ? new CpuKernels(ThreadCount) : null);
 
-    private static readonly Lazy<IKernelSet?> Avx2Set = new(() => CpuKernels.IsSupported ? new CpuKernels(ThreadCount, useVnni: false) : null);
+    private static readonly Lazy<IKernelSet?> Avx2Set = new(() => CpuKernels.IsSupported ? new CpuKernels(ThreadCount, useVnni: false, useAvx512: false) : null);
 
     private static int _threads;
 
@@ -46,7 +47,7 @@ public static class KernelSets
     {
         "reference" => Reference,
         _ when !CpuKernels.IsSupported => Reference,
-        "avx2" => new CpuKernels(threads, useVnni: false),
+        "avx2" => new CpuKernels(threads, useVnni: false, useAvx512: false),
         null or "" or "avx512" or "vnni" or "cpu" => new CpuKernels(threads),
         _ => Reference,
     };

@@ -23,21 +23,32 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     private readonly KernelThreadPool _pool;
 
     private readonly bool _vnni;
+    private readonly bool _avx512;
 
     /// <param name="threads">Threads per matmul, the calling thread included; 0 = one per logical processor.</param>
     /// <param name="useVnni">Use AVX-VNNI (vpdpbusd) for int8 dot products when the CPU has it; false keeps to
     /// AVX2's pmaddubsw/pmaddwd (the "avx2" set, also how the tests cover the fallback on VNNI machines).</param>
-    public CpuKernels(int threads = 0, bool useVnni = true)
+    /// <param name="useAvx512">Use the 512-bit kernels (AVX-512 F/BW/DQ/VL) where the CPU has them and the set has
+    /// one for the op; false keeps every op on its 256-bit path (the "avx2" set).</param>
+    public CpuKernels(int threads = 0, bool useVnni = true, bool useAvx512 = true)
     {
         if (!IsSupported) throw new PlatformNotSupportedException("the CPU kernel set needs AVX2 and FMA");
         _pool = new KernelThreadPool(threads > 0 ? threads : Environment.ProcessorCount);
         _vnni = useVnni && TiledMatMul.VnniAvailable;
+        _avx512 = useAvx512 && Avx512Supported;
     }
+
+    /// <summary>True when this machine has the AVX-512 subsets the 512-bit kernels use.</summary>
+    public static bool Avx512Supported =>
+        IsSupported && Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512F.VL.IsSupported && Avx512BW.VL.IsSupported;
+
+    /// <summary>Whether this set runs its 512-bit kernels.</summary>
+    public bool UsesAvx512 => _avx512;
 
     /// <summary>True when this machine can run the set.</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
-    public string Name => _vnni ? "avx-vnni" : "avx2";
+    public string Name => _vnni ? "avx-vnni" : _avx512 ? "avx512" : "avx2";
 
     /// <summary>True when this machine has AVX-VNNI, which the "avx-vnni" variant of the set uses.</summary>
     public static bool VnniSupported => IsSupported && TiledMatMul.VnniAvailable;

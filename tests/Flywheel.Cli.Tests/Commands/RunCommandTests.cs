@@ -26,6 +26,7 @@ public class RunCommandTests
     [Theory]
     [InlineData("reference")]
     [InlineData("avx2")]
+    [InlineData("avx512")]
     public void Threads_bound_every_kernel_set_without_changing_the_story(string kernels)
     {
         // --threads sizes the SIMD pools and the reference's Parallel.For alike (no CPU affinity is set), and row

@@ -7,12 +7,18 @@ internal static class KernelSetParity
 {
     public const string SkipReason = "this CPU lacks AVX2/FMA, so no accelerated kernel set runs here";
 
-    private static readonly Lazy<CpuKernels> Multi = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false));
-    private static readonly Lazy<CpuKernels> Single = new(() => new CpuKernels(1, useVnni: false));
+    private static readonly Lazy<CpuKernels> Multi = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false, useAvx512: false));
+    private static readonly Lazy<CpuKernels> Single = new(() => new CpuKernels(1, useVnni: false, useAvx512: false));
+    private static readonly Lazy<CpuKernels> Multi512 = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false));
+    private static readonly Lazy<CpuKernels> Single512 = new(() => new CpuKernels(1, useVnni: false));
     private static readonly Lazy<CpuKernels> Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
 
-    /// <summary>"avx2" (pmaddubsw; a pool of at least two threads, so chunking is exercised even on one core) and "avx2-1t".</summary>
-    public static IEnumerable<string> Names => CpuKernels.IsSupported ? ["avx2", "avx2-1t"] : ["none"];
+    /// <summary>
+    /// "avx2" (pmaddubsw; a pool of at least two threads, so chunking is exercised even on one core) and "avx2-1t",
+    /// then "avx512" and "avx512-1t" where the CPU has AVX-512 (the 512-bit kernels, the rest as "avx2").
+    /// </summary>
+    public static IEnumerable<string> Names =>
+        !CpuKernels.IsSupported ? ["none"] : CpuKernels.Avx512Supported ? ["avx2", "avx2-1t", "avx512", "avx512-1t"] : ["avx2", "avx2-1t"];
 
     /// <summary>"avx-vnni" (vpdpbusd, two threads); its theories skip with <see cref="VnniSkipReason"/> without AVX-VNNI.</summary>
     public static IEnumerable<string> VnniNames => ["avx-vnni"];
@@ -23,6 +29,8 @@ internal static class KernelSetParity
     {
         "avx2" => Multi.Value,
         "avx2-1t" => Single.Value,
+        "avx512" => Multi512.Value,
+        "avx512-1t" => Single512.Value,
         "avx-vnni" => Vnni.Value,
         _ => throw new ArgumentException($"no kernel set {name}"),
     };
