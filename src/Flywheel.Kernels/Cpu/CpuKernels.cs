@@ -80,6 +80,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             // A prepared weight's path: the same quantized rows, then their block scales and sums.
             bytes = Math.Max(bytes, AlignUp(_reference.MatMulScratchBytes(weightType, inputFeatures, rows)) + PackedMatMul.ActivationExtraBytes(inputFeatures, rows));
         }
+        if (_avx512 && PackedMatMul512.Supports(weightType))
+        {
+            bytes = Math.Max(bytes, AlignUp(_reference.MatMulScratchBytes(weightType, inputFeatures, rows)) + PackedMatMul512.ActivationExtraBytes(inputFeatures, rows));
+        }
         return bytes;
     }
 
@@ -90,6 +94,11 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     public TensorView PrepareWeight(TensorView weight)
     {
         if (!PackedMatMul.Supports(weight.Type) || weight.Shape.Count != 2 || weight.RowLength % 32 != 0 || weight.RowCount == 0) return weight;
+        if (_avx512 && PackedMatMul512.Supports(weight.Type))
+        {
+            if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout) return weight;
+            return weight.WithPacked(PackedMatMul512.Pack(weight));
+        }
         if (weight.Packed is { } existing && existing.Layout == PackedMatMul.Layout) return weight;
         return weight.WithPacked(PackedMatMul.Pack(weight));
     }
@@ -120,6 +129,11 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         if (weight.Packed is { } packed && packed.Layout == PackedMatMul.Layout && !PackedMatMul.PrefersRowPath(weight.Type, rows))
         {
             MatMulPacked(weight, packed, input, output, rows, scratch, actRowBytes);
+            return;
+        }
+        if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout && !PackedMatMul512.PrefersRowPath(weight.Type, rows))
+        {
+            MatMulPacked512(weight, wide, input, output, rows, scratch, actRowBytes);
             return;
         }
         fixed (float* x = input)
@@ -234,6 +248,54 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             }
             job.GroupsPerChunk = PackedMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
             _pool.Run(&PackedMatMul.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
+        }
+    }
+
+    private void MatMulPacked512(TensorView weight, PackedTensor packed, ReadOnlySpan<float> input, Span<float> output, int rows,
+        Span<byte> scratch, long actRowBytes)
+    {
+        var inFeatures = checked((int)weight.RowLength);
+        var outFeatures = RowCount(weight);
+        var extraOffset = AlignUp(actRowBytes * rows);
+        if (scratch.Length < extraOffset + PackedMatMul512.ActivationExtraBytes(inFeatures, rows)) throw new ArgumentException("matmul scratch is too small");
+        if (packed.Data == null) throw new ObjectDisposedException(weight.Name, "the packed weight was disposed");
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (byte* act = scratch)
+        {
+            var job = new PackedMatMul512.Job
+            {
+                Weight = packed.Data,
+                GroupBytes = PackedMatMul512.GroupBytes(weight.Type, inFeatures),
+                Type = weight.Type,
+                Blocks = inFeatures / 32,
+                Input = x,
+                Act = act,
+                ActRowBytes = actRowBytes,
+                Tiles = act + extraOffset,
+                Output = y,
+                Rows = rows,
+                OutFeatures = outFeatures,
+                Groups = PackedMatMul512.Groups(outFeatures),
+            };
+            job.QuantRowsPerChunk = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
+            if ((long)rows * inFeatures < 65536)
+            {
+                job.QuantRowsPerChunk = rows;
+                PackedMatMul512.PrepareActivations(&job, 0);
+            }
+            else
+            {
+                _pool.Run(&PackedMatMul512.PrepareActivations, &job, (rows + job.QuantRowsPerChunk - 1) / job.QuantRowsPerChunk);
+            }
+            if ((long)outFeatures * inFeatures * rows < 32768)
+            {
+                job.GroupsPerChunk = job.Groups;
+                PackedMatMul512.RunChunk(&job, 0);
+                return;
+            }
+            job.GroupsPerChunk = PackedMatMul512.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            _pool.Run(&PackedMatMul512.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
         }
     }
 

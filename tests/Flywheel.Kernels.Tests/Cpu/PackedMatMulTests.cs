@@ -8,7 +8,8 @@ namespace Flywheel.Kernels.Tests.Cpu;
 /// <summary>
 /// Weights prepared at load (<see cref="IKernelSet.PrepareWeight"/>) against the reference on the file's bytes, for the
 /// row counts of a decode step (1), small decode batches (2..15) and prompts (16, 17, 70), at awkward sizes: output
-/// counts that leave a partial group of eight, row lengths from one block to 5120.
+/// counts that leave a partial group of eight or sixteen (the "avx512" sets' groups), row counts around the tiles of
+/// four and eight, row lengths from one block to 5120.
 /// </summary>
 public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
 {
@@ -20,9 +21,9 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
     public static TheoryData<string, GgmlType, int, int, int> Cases()
     {
         var data = new TheoryData<string, GgmlType, int, int, int>();
-        int[] rowCounts = [1, 2, 3, 7, 8, 15, 16, 17, 70];
-        int[] outCounts = [1, 7, 13, 67, 129, 256, 769, 8];
-        int[] lengths = [32, 64, 96, 160, 768, 896, 5120];
+        int[] rowCounts = [1, 2, 3, 7, 8, 9, 15, 16, 17, 70, 5, 6, 4];
+        int[] outCounts = [1, 7, 13, 15, 17, 33, 67, 129, 256, 769, 8, 16];
+        int[] lengths = [32, 64, 96, 160, 768, 896, 4864, 5120];
         foreach (var set in KernelSetParity.Names)
         {
             foreach (var type in Packed)
@@ -30,7 +31,7 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
                 var i = 0;
                 foreach (var n in lengths)
                 {
-                    for (var k = 0; k < 4; k++, i++)
+                    for (var k = 0; k < 6; k++, i++)
                     {
                         data.Add(set, type, n, rowCounts[i % rowCounts.Length], outCounts[(i * 3 + k) % outCounts.Length]);
                     }
@@ -74,6 +75,7 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
             var view = new TensorView("w", type, [inFeatures, outFeatures], w, wq.Length);
             var prepared = kernels.PrepareWeight(view);
             Assert.NotNull(prepared.Packed);
+            Assert.Same(set.StartsWith("avx512", StringComparison.Ordinal) ? PackedMatMul512.Layout : PackedMatMul.Layout, prepared.Packed!.Layout);
             try
             {
                 KernelSets.Reference.MatMul(view, x, expected, rows, new byte[KernelSets.Reference.MatMulScratchBytes(type, inFeatures, rows)]);
@@ -95,15 +97,18 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
     {
         // Model.Load gives back the file pages only when the copy replaces them; a single Q8_0 row still takes the
         // row-at-a-time path over the file's bytes.
-        var kernels = KernelSetParity.Get("avx2");
         const int n = 64, rows = 9;
-        foreach (var type in Packed)
+        foreach (var set in KernelSetParity.Names.Where(name => !name.EndsWith("-1t", StringComparison.Ordinal)))
         {
-            var wq = QuantizedWeight(type, n, rows);
-            fixed (byte* w = wq)
+            var kernels = KernelSetParity.Get(set);
+            foreach (var type in Packed)
             {
-                using var packed = kernels.PrepareWeight(new TensorView("w", type, [n, rows], w, wq.Length)).Packed!;
-                Assert.Equal(type == GgmlType.Q8_0, packed.SourceStillRead);
+                var wq = QuantizedWeight(type, n, rows);
+                fixed (byte* w = wq)
+                {
+                    using var packed = kernels.PrepareWeight(new TensorView("w", type, [n, rows], w, wq.Length)).Packed!;
+                    Assert.Equal(type == GgmlType.Q8_0, packed.SourceStillRead);
+                }
             }
         }
     }

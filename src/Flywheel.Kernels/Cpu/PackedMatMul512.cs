@@ -1,0 +1,611 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Flywheel.Kernels.Reference;
+using Flywheel.Tensors;
+
+namespace Flywheel.Kernels.Cpu;
+
+/// <summary>
+/// The 512-bit form of <see cref="PackedMatMul"/> (the "avx512" set): the same arithmetic, on twice the rows per
+/// instruction and up to eight activation rows per kernel call.
+/// <para>
+/// Layout. Output rows are taken in groups of sixteen; for each 32-block of the row, step j (elements 4j..4j+3) of row
+/// r sits in bytes 4r..4r+3 of one 64-byte vector, so one int32 lane is one output row and a broadcast activation
+/// dword feeds all sixteen. Q8_0 keeps its signed codes (eight vectors a block), Q4_0 its nibbles as stored (four
+/// vectors: low nibbles step k, high nibbles step k + 4), Q5_0 Q4_0's vectors plus one whose byte 4r+i carries, in
+/// bit j, the fifth bit of element 4j+i of row r. The sixteen rows' binary16 scales follow as 32 bytes a block. The
+/// copy is as large as the file's blocks.
+/// </para>
+/// <para>
+/// Activations. Each call quantizes its rows to Q8_0 exactly as the reference does, then lays them out in tiles of
+/// eight rows, block by block: the eight rows' 32 codes, their float scales, their −offset·Σy. A kernel then reaches
+/// every operand of a block from one pointer at constant displacements; with eight rows' separate pointers, scales and
+/// sums the 16 general registers would spill inside the loop.
+/// </para>
+/// <para>
+/// Arithmetic. Codes go through vpmaddubsw (u8 × s8 pairs into int16) and vpmaddwd. Q4_0 and Q5_0 codes are unsigned
+/// (the −8 / −16 offset comes back exactly as −offset·Σy), and the int16 pair sums add across up to eight (Q4_0:
+/// 15·127·2·8 = 30 480) or four (Q5_0: 31·127·2·4 = 31 496) steps before widening, which cannot overflow. Q8_0 has
+/// no 512-bit vpsignb, so it multiplies |w| by y negated under the mask of negative w (one masked subtract), which is
+/// the same exact product; pair sums are at most 128·127·2 = 32 512 and widen every step. Each row's float sum runs
+/// block after block as sum += (float)sumi · (d_w · d_a), separate multiply and add: bit-identical to
+/// <see cref="ReferenceKernels"/>.
+/// </para>
+/// </summary>
+internal static unsafe class PackedMatMul512
+{
+    public const int GroupRows = 16;
+    public const int TileRows = 8;               // activation rows per kernel call (8 rows + their sums fit 32 zmm)
+    private const int TileBlockBytes = TileRows * 32 + TileRows * 4 + TileRows * 4;
+    private const int PrefetchDistance = 2048;
+    private const int ChunkBytes = 192 * 1024;    // packed weight bytes a thread keeps in L2 while activation tiles pass
+
+    /// <summary>The key of this arrangement in <see cref="PackedTensor.Layout"/>.</summary>
+    public static readonly object Layout = new LayoutKey();
+
+    private sealed class LayoutKey
+    {
+        public override string ToString() => "cpu: 16-row dword interleave of type-0 blocks (512-bit)";
+    }
+
+    public static bool Supports(GgmlType type) => CpuKernels.Avx512Supported && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
+
+    /// <summary>
+    /// Whether a single activation row should take the file's bytes (the row-at-a-time path) instead: as with the
+    /// 256-bit layout, a Q8_0 row is faster here while the weights sit in cache (1.4x) but slower from DRAM (~0.87x on
+    /// 896 x 151936, one thread, both measured in one run), where a decode step reads them.
+    /// </summary>
+    public static bool PrefersRowPath(GgmlType type, int rows) => PackedMatMul.PrefersRowPath(type, rows);
+
+    private static int CodeBytes(GgmlType type) => type == GgmlType.Q8_0 ? 512 : 256;
+
+    private static int HighBytes(GgmlType type) => type == GgmlType.Q5_0 ? 64 : 0;
+
+    private static int SourceBlockBytes(GgmlType type) => type switch
+    {
+        GgmlType.Q8_0 => 34,
+        GgmlType.Q4_0 => 18,
+        GgmlType.Q5_0 => 22,
+        _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
+    };
+
+    /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16), applied as offset · Σy.</summary>
+    private static int Offset(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => 8,
+        GgmlType.Q5_0 => 16,
+        _ => 0,
+    };
+
+    /// <summary>Bytes of one group of sixteen rows of length <paramref name="n"/>: codes, fifth bits, scales; 64-aligned.</summary>
+    public static long GroupBytes(GgmlType type, int n) => ((long)(n / 32) * (CodeBytes(type) + HighBytes(type) + 32) + 63) & ~63L;
+
+    public static int Groups(int outFeatures) => (outFeatures + GroupRows - 1) / GroupRows;
+
+    /// <summary>Scratch beyond the quantized activations: the activation tiles.</summary>
+    public static long ActivationExtraBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * TileBlockBytes;
+
+    /// <summary>Rearranges a [n, out] weight (rows beyond the last group's end are zero).</summary>
+    public static PackedTensor Pack(TensorView weight)
+    {
+        var type = weight.Type;
+        if (!Supports(type)) throw new NotSupportedException($"no 512-bit packed layout for {GgmlTypeInfo.Name(type)}");
+        var n = checked((int)weight.RowLength);
+        if (n % 32 != 0) throw new ArgumentException($"row length {n} is not a multiple of 32");
+        var outFeatures = checked((int)weight.RowCount);
+        var groupBytes = GroupBytes(type, n);
+        var groups = Groups(outFeatures);
+        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = PrefersRowPath(type, 1) };
+        var src = weight.Data;
+        var dst = packed.Data;
+        var rowBytes = weight.RowBytes;
+        Parallel.For(0, groups, g => PackGroup(type, src, rowBytes, n, outFeatures, g, dst + g * groupBytes, groupBytes));
+        return packed;
+    }
+
+    private static void PackGroup(GgmlType type, byte* src, long rowBytes, int n, int outFeatures, int g, byte* dst, long groupBytes)
+    {
+        new Span<byte>(dst, checked((int)groupBytes)).Clear();
+        var blocks = n / 32;
+        var codeBytes = CodeBytes(type);
+        var high = dst + (long)blocks * codeBytes;
+        var scales = (ushort*)(high + (long)blocks * HighBytes(type));
+        var blockBytes = SourceBlockBytes(type);
+        for (var r = 0; r < GroupRows; r++)
+        {
+            var o = g * GroupRows + r;
+            if (o >= outFeatures) break;
+            var row = src + o * rowBytes;
+            for (var b = 0; b < blocks; b++)
+            {
+                var block = row + b * blockBytes;
+                scales[GroupRows * b + r] = *(ushort*)block;
+                var codes = (int*)(dst + (long)b * codeBytes);
+                switch (type)
+                {
+                    case GgmlType.Q8_0:
+                        for (var j = 0; j < 8; j++) codes[GroupRows * j + r] = ((int*)(block + 2))[j];
+                        break;
+                    case GgmlType.Q4_0:
+                        for (var k = 0; k < 4; k++) codes[GroupRows * k + r] = ((int*)(block + 2))[k];
+                        break;
+                    case GgmlType.Q5_0:
+                        for (var k = 0; k < 4; k++) codes[GroupRows * k + r] = ((int*)(block + 6))[k];
+                        var qh = *(uint*)(block + 2);
+                        var bits = high + 64 * b + 4 * r;
+                        for (var i = 0; i < 4; i++)
+                        {
+                            var v = 0;
+                            for (var j = 0; j < 8; j++) v |= (int)((qh >> (4 * j + i)) & 1) << j;
+                            bits[i] = (byte)v;
+                        }
+                        break;
+                }
+            }
+        }
+    }
+
+    public struct Job
+    {
+        public byte* Weight;        // packed groups
+        public long GroupBytes;
+        public GgmlType Type;
+        public int Blocks;          // 32-blocks per row
+        public float* Input;        // [rows, in]
+        public byte* Act;           // [rows, act row bytes] Q8_0 activations
+        public long ActRowBytes;
+        public byte* Tiles;         // [row tiles, blocks, TileBlockBytes]
+        public float* Output;       // [rows, out]
+        public int Rows;
+        public int OutFeatures;
+        public int Groups;
+        public int GroupsPerChunk;
+        public int QuantRowsPerChunk;
+    }
+
+    /// <summary>Chunking for <paramref name="threads"/> threads: balance first, then L2 residency when tiles repeat.</summary>
+    public static int GroupsPerChunk(GgmlType type, int n, int rows, int groups, int threads)
+    {
+        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
+        if (rows <= TileRows) return byBalance;
+        var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
+        return Math.Min(byBalance, byBytes);
+    }
+
+    /// <summary>Quantizes the activation rows of chunk <paramref name="chunk"/> and writes them into their tiles.</summary>
+    public static void PrepareActivations(void* context, int chunk)
+    {
+        ref var job = ref *(Job*)context;
+        var end = Math.Min(job.Rows, (chunk + 1) * job.QuantRowsPerChunk);
+        var offset = Offset(job.Type);
+        var tileBytes = (long)job.Blocks * TileBlockBytes;
+        for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
+        {
+            var act = job.Act + t * job.ActRowBytes;
+            ActivationQuant.Quantize(GgmlType.Q8_0, job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
+            var r = t % TileRows;
+            var dst = job.Tiles + t / TileRows * tileBytes;
+            for (var b = 0; b < job.Blocks; b++, dst += TileBlockBytes)
+            {
+                var block = act + b * ActivationQuant.Q8_0BlockBytes;
+                var y = Vector256.Load((sbyte*)(block + 2));
+                y.Store((sbyte*)(dst + 32 * r));
+                *(float*)(dst + TileRows * 32 + 4 * r) = Half16.ToFloat(*(ushort*)block);
+                // Σ of 32 signed codes: pmaddubsw against ones, then pmaddwd against ones.
+                var s = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, y), Vector256<short>.One);
+                *(int*)(dst + TileRows * 36 + 4 * r) = -offset * Vector256.Sum(s);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunChunk(void* context, int chunk)
+    {
+        ref var job = ref *(Job*)context;
+        var g0 = chunk * job.GroupsPerChunk;
+        var g1 = Math.Min(job.Groups, g0 + job.GroupsPerChunk);
+        var tileBytes = (long)job.Blocks * TileBlockBytes;
+        for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
+        {
+            var count = Math.Min(TileRows, job.Rows - t0);
+            var tile = job.Tiles + t0 / TileRows * tileBytes;
+            for (var g = g0; g < g1; g++)
+            {
+                switch (job.Type, count)
+                {
+                    case (GgmlType.Q4_0, 1): TileQ4_0<R1>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 2): TileQ4_0<R2>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 3): TileQ4_0<R3>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 4): TileQ4_0<R4>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 5): TileQ4_0<R5>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 6): TileQ4_0<R6>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, 7): TileQ4_0<R7>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q4_0, _): TileQ4_0<R8>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 1): TileQ5_0<R1>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 2): TileQ5_0<R2>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 3): TileQ5_0<R3>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 4): TileQ5_0<R4>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 5): TileQ5_0<R5>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 6): TileQ5_0<R6>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, 7): TileQ5_0<R7>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q5_0, _): TileQ5_0<R8>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 1): TileQ8_0<R1>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 2): TileQ8_0<R2>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 3): TileQ8_0<R3>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 4): TileQ8_0<R4>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 5): TileQ8_0<R5>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 6): TileQ8_0<R6>(ref job, tile, g, t0); break;
+                    case (GgmlType.Q8_0, 7): TileQ8_0<R7>(ref job, tile, g, t0); break;
+                    default: TileQ8_0<R8>(ref job, tile, g, t0); break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
+    private interface IRows
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct R1 : IRows { public static int Count => 1; }
+    private readonly struct R2 : IRows { public static int Count => 2; }
+    private readonly struct R3 : IRows { public static int Count => 3; }
+    private readonly struct R4 : IRows { public static int Count => 4; }
+    private readonly struct R5 : IRows { public static int Count => 5; }
+    private readonly struct R6 : IRows { public static int Count => 6; }
+    private readonly struct R7 : IRows { public static int Count => 7; }
+    private readonly struct R8 : IRows { public static int Count => 8; }
+
+    /// <summary>Sixteen binary16 values to float, exact for every finite value: the magnitude bits moved into a float's
+    /// place and rescaled by 2^112 (the exponent bias difference), then the sign. Scales are never Inf or NaN.</summary>
+    private static readonly float Two112 = BitConverter.Int32BitsToSingle((112 + 127) << 23);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HalvesToFloats(ushort* p)
+    {
+        var h = Avx512F.ConvertToVector512Int32(Vector256.Load(p));
+        var magnitude = Avx512F.ShiftLeftLogical(h & Vector512.Create(0x7FFF), 13).AsSingle() * Vector512.Create(Two112);
+        return (magnitude.AsInt32() | Avx512F.ShiftLeftLogical(h & Vector512.Create(0x8000), 16)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<sbyte> Broadcast(byte* p) => Vector512.Create(*(int*)p).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Scale(byte* block, int r) => *(float*)(block + TileRows * 32 + 4 * r);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Offset(byte* block, int r) => *(int*)(block + TileRows * 36 + 4 * r);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Widen(Vector512<short> pairs) => Avx512BW.MultiplyAddAdjacent(pairs, Vector512<short>.One);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Pairs(Vector512<byte> codes, Vector512<sbyte> y) => Avx512BW.MultiplyAddAdjacent(codes, y);
+
+    /// <summary>Stores the sixteen rows of group <paramref name="g"/> for activation row <paramref name="t"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref Job job, Vector512<float> acc, int g, int t)
+    {
+        var y = job.Output + (long)t * job.OutFeatures + g * GroupRows;
+        var left = job.OutFeatures - g * GroupRows;
+        if (left >= GroupRows)
+        {
+            acc.Store(y);
+            return;
+        }
+        for (var r = 0; r < left; r++) y[r] = acc.GetElement(r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileQ4_0<TR>(ref Job job, byte* tile, int g, int t0) where TR : struct, IRows
+    {
+        var blocks = job.Blocks;
+        var codes = job.Weight + g * job.GroupBytes;
+        var scales = (ushort*)(codes + blocks * 256L);
+        var a = tile;
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        var low = Vector512.Create((byte)0x0F);
+        for (var b = 0; b < blocks; b++, codes += 256, scales += 16, a += TileBlockBytes)
+        {
+            Sse.Prefetch0(codes + PrefetchDistance);
+            Sse.Prefetch0(codes + PrefetchDistance + 64);
+            Sse.Prefetch0(codes + PrefetchDistance + 128);
+            Sse.Prefetch0(codes + PrefetchDistance + 192);
+            Sse.Prefetch0((byte*)scales + PrefetchDistance / 8);
+            var dw = HalvesToFloats(scales);
+            Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+            // Unrolled by hand: the JIT keeps constant-trip loops, and their counters cost as much as the work.
+            var v = Vector512.Load(codes + 64 * 0);
+            var lo = v & low;
+            var hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
+            p0 = Pairs(lo, Broadcast(a + 0)) + Pairs(hi, Broadcast(a + 16));
+            if (TR.Count > 1) p1 = Pairs(lo, Broadcast(a + 32)) + Pairs(hi, Broadcast(a + 48));
+            if (TR.Count > 2) p2 = Pairs(lo, Broadcast(a + 64)) + Pairs(hi, Broadcast(a + 80));
+            if (TR.Count > 3) p3 = Pairs(lo, Broadcast(a + 96)) + Pairs(hi, Broadcast(a + 112));
+            if (TR.Count > 4) p4 = Pairs(lo, Broadcast(a + 128)) + Pairs(hi, Broadcast(a + 144));
+            if (TR.Count > 5) p5 = Pairs(lo, Broadcast(a + 160)) + Pairs(hi, Broadcast(a + 176));
+            if (TR.Count > 6) p6 = Pairs(lo, Broadcast(a + 192)) + Pairs(hi, Broadcast(a + 208));
+            if (TR.Count > 7) p7 = Pairs(lo, Broadcast(a + 224)) + Pairs(hi, Broadcast(a + 240));
+            v = Vector512.Load(codes + 64 * 1);
+            lo = v & low;
+            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
+            p0 += Pairs(lo, Broadcast(a + 4)) + Pairs(hi, Broadcast(a + 20));
+            if (TR.Count > 1) p1 += Pairs(lo, Broadcast(a + 36)) + Pairs(hi, Broadcast(a + 52));
+            if (TR.Count > 2) p2 += Pairs(lo, Broadcast(a + 68)) + Pairs(hi, Broadcast(a + 84));
+            if (TR.Count > 3) p3 += Pairs(lo, Broadcast(a + 100)) + Pairs(hi, Broadcast(a + 116));
+            if (TR.Count > 4) p4 += Pairs(lo, Broadcast(a + 132)) + Pairs(hi, Broadcast(a + 148));
+            if (TR.Count > 5) p5 += Pairs(lo, Broadcast(a + 164)) + Pairs(hi, Broadcast(a + 180));
+            if (TR.Count > 6) p6 += Pairs(lo, Broadcast(a + 196)) + Pairs(hi, Broadcast(a + 212));
+            if (TR.Count > 7) p7 += Pairs(lo, Broadcast(a + 228)) + Pairs(hi, Broadcast(a + 244));
+            v = Vector512.Load(codes + 64 * 2);
+            lo = v & low;
+            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
+            p0 += Pairs(lo, Broadcast(a + 8)) + Pairs(hi, Broadcast(a + 24));
+            if (TR.Count > 1) p1 += Pairs(lo, Broadcast(a + 40)) + Pairs(hi, Broadcast(a + 56));
+            if (TR.Count > 2) p2 += Pairs(lo, Broadcast(a + 72)) + Pairs(hi, Broadcast(a + 88));
+            if (TR.Count > 3) p3 += Pairs(lo, Broadcast(a + 104)) + Pairs(hi, Broadcast(a + 120));
+            if (TR.Count > 4) p4 += Pairs(lo, Broadcast(a + 136)) + Pairs(hi, Broadcast(a + 152));
+            if (TR.Count > 5) p5 += Pairs(lo, Broadcast(a + 168)) + Pairs(hi, Broadcast(a + 184));
+            if (TR.Count > 6) p6 += Pairs(lo, Broadcast(a + 200)) + Pairs(hi, Broadcast(a + 216));
+            if (TR.Count > 7) p7 += Pairs(lo, Broadcast(a + 232)) + Pairs(hi, Broadcast(a + 248));
+            v = Vector512.Load(codes + 64 * 3);
+            lo = v & low;
+            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
+            p0 += Pairs(lo, Broadcast(a + 12)) + Pairs(hi, Broadcast(a + 28));
+            if (TR.Count > 1) p1 += Pairs(lo, Broadcast(a + 44)) + Pairs(hi, Broadcast(a + 60));
+            if (TR.Count > 2) p2 += Pairs(lo, Broadcast(a + 76)) + Pairs(hi, Broadcast(a + 92));
+            if (TR.Count > 3) p3 += Pairs(lo, Broadcast(a + 108)) + Pairs(hi, Broadcast(a + 124));
+            if (TR.Count > 4) p4 += Pairs(lo, Broadcast(a + 140)) + Pairs(hi, Broadcast(a + 156));
+            if (TR.Count > 5) p5 += Pairs(lo, Broadcast(a + 172)) + Pairs(hi, Broadcast(a + 188));
+            if (TR.Count > 6) p6 += Pairs(lo, Broadcast(a + 204)) + Pairs(hi, Broadcast(a + 220));
+            if (TR.Count > 7) p7 += Pairs(lo, Broadcast(a + 236)) + Pairs(hi, Broadcast(a + 252));
+            acc0 += Vector512.ConvertToSingle(Widen(p0) + Vector512.Create(Offset(a, 0))) * (dw * Vector512.Create(Scale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(Widen(p1) + Vector512.Create(Offset(a, 1))) * (dw * Vector512.Create(Scale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(Widen(p2) + Vector512.Create(Offset(a, 2))) * (dw * Vector512.Create(Scale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(Widen(p3) + Vector512.Create(Offset(a, 3))) * (dw * Vector512.Create(Scale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(Widen(p4) + Vector512.Create(Offset(a, 4))) * (dw * Vector512.Create(Scale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(Widen(p5) + Vector512.Create(Offset(a, 5))) * (dw * Vector512.Create(Scale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(Widen(p6) + Vector512.Create(Offset(a, 6))) * (dw * Vector512.Create(Scale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(Widen(p7) + Vector512.Create(Offset(a, 7))) * (dw * Vector512.Create(Scale(a, 7)));
+        }
+        Store(ref job, acc0, g, t0 + 0);
+        if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
+        if (TR.Count > 2) Store(ref job, acc2, g, t0 + 2);
+        if (TR.Count > 3) Store(ref job, acc3, g, t0 + 3);
+        if (TR.Count > 4) Store(ref job, acc4, g, t0 + 4);
+        if (TR.Count > 5) Store(ref job, acc5, g, t0 + 5);
+        if (TR.Count > 6) Store(ref job, acc6, g, t0 + 6);
+        if (TR.Count > 7) Store(ref job, acc7, g, t0 + 7);
+    }
+
+    /// <summary>Bit 4 of each byte set where bit <paramref name="step"/> of the fifth-bit vector is (16-bit shifts keep
+    /// the bits that cross a byte boundary out of bit 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Fifth(Vector512<ushort> bits, int step) =>
+        (step <= 4 ? Vector512.ShiftLeft(bits, 4 - step) : Vector512.ShiftRightLogical(bits, step - 4)).AsByte() & Vector512.Create((byte)0x10);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileQ5_0<TR>(ref Job job, byte* tile, int g, int t0) where TR : struct, IRows
+    {
+        var blocks = job.Blocks;
+        var codes = job.Weight + g * job.GroupBytes;
+        var high = codes + blocks * 256L;
+        var scales = (ushort*)(high + blocks * 64L);
+        var a = tile;
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        var low = Vector512.Create((byte)0x0F);
+        for (var b = 0; b < blocks; b++, codes += 256, high += 64, scales += 16, a += TileBlockBytes)
+        {
+            Sse.Prefetch0(codes + PrefetchDistance);
+            Sse.Prefetch0(codes + PrefetchDistance + 64);
+            Sse.Prefetch0(codes + PrefetchDistance + 128);
+            Sse.Prefetch0(codes + PrefetchDistance + 192);
+            Sse.Prefetch0(high + PrefetchDistance / 4);
+            Sse.Prefetch0((byte*)scales + PrefetchDistance / 8);
+            var dw = HalvesToFloats(scales);
+            var bits = Vector512.Load(high).AsUInt16();
+            // Steps 0..3 (low nibbles) and 4..7 (high nibbles) in separate int16 sums: four steps of 31·127·2 fit.
+            Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
+            Vector512<short> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+            // Unrolled by hand: the JIT keeps constant-trip loops, and their counters cost as much as the work.
+            var v = Vector512.Load(codes + 64 * 0);
+            var lo = (v & low) | Fifth(bits, 0);
+            var hi = (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low) | Fifth(bits, 4);
+            p0 = Pairs(lo, Broadcast(a + 0)); q0 = Pairs(hi, Broadcast(a + 16));
+            if (TR.Count > 1) { p1 = Pairs(lo, Broadcast(a + 32)); q1 = Pairs(hi, Broadcast(a + 48)); }
+            if (TR.Count > 2) { p2 = Pairs(lo, Broadcast(a + 64)); q2 = Pairs(hi, Broadcast(a + 80)); }
+            if (TR.Count > 3) { p3 = Pairs(lo, Broadcast(a + 96)); q3 = Pairs(hi, Broadcast(a + 112)); }
+            if (TR.Count > 4) { p4 = Pairs(lo, Broadcast(a + 128)); q4 = Pairs(hi, Broadcast(a + 144)); }
+            if (TR.Count > 5) { p5 = Pairs(lo, Broadcast(a + 160)); q5 = Pairs(hi, Broadcast(a + 176)); }
+            if (TR.Count > 6) { p6 = Pairs(lo, Broadcast(a + 192)); q6 = Pairs(hi, Broadcast(a + 208)); }
+            if (TR.Count > 7) { p7 = Pairs(lo, Broadcast(a + 224)); q7 = Pairs(hi, Broadcast(a + 240)); }
+            v = Vector512.Load(codes + 64 * 1);
+            lo = (v & low) | Fifth(bits, 1);
+            hi = (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low) | Fifth(bits, 5);
+            p0 += Pairs(lo, Broadcast(a + 4)); q0 += Pairs(hi, Broadcast(a + 20));
+            if (TR.Count > 1) { p1 += Pairs(lo, Broadcast(a + 36)); q1 += Pairs(hi, Broadcast(a + 52)); }
+            if (TR.Count > 2) { p2 += Pairs(lo, Broadcast(a + 68)); q2 += Pairs(hi, Broadcast(a + 84)); }
+            if (TR.Count > 3) { p3 += Pairs(lo, Broadcast(a + 100)); q3 += Pairs(hi, Broadcast(a + 116)); }
+            if (TR.Count > 4) { p4 += Pairs(lo, Broadcast(a + 132)); q4 += Pairs(hi, Broadcast(a + 148)); }
+            if (TR.Count > 5) { p5 += Pairs(lo, Broadcast(a + 164)); q5 += Pairs(hi, Broadcast(a + 180)); }
+            if (TR.Count > 6) { p6 += Pairs(lo, Broadcast(a + 196)); q6 += Pairs(hi, Broadcast(a + 212)); }
+            if (TR.Count > 7) { p7 += Pairs(lo, Broadcast(a + 228)); q7 += Pairs(hi, Broadcast(a + 244)); }
+            v = Vector512.Load(codes + 64 * 2);
+            lo = (v & low) | Fifth(bits, 2);
+            hi = (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low) | Fifth(bits, 6);
+            p0 += Pairs(lo, Broadcast(a + 8)); q0 += Pairs(hi, Broadcast(a + 24));
+            if (TR.Count > 1) { p1 += Pairs(lo, Broadcast(a + 40)); q1 += Pairs(hi, Broadcast(a + 56)); }
+            if (TR.Count > 2) { p2 += Pairs(lo, Broadcast(a + 72)); q2 += Pairs(hi, Broadcast(a + 88)); }
+            if (TR.Count > 3) { p3 += Pairs(lo, Broadcast(a + 104)); q3 += Pairs(hi, Broadcast(a + 120)); }
+            if (TR.Count > 4) { p4 += Pairs(lo, Broadcast(a + 136)); q4 += Pairs(hi, Broadcast(a + 152)); }
+            if (TR.Count > 5) { p5 += Pairs(lo, Broadcast(a + 168)); q5 += Pairs(hi, Broadcast(a + 184)); }
+            if (TR.Count > 6) { p6 += Pairs(lo, Broadcast(a + 200)); q6 += Pairs(hi, Broadcast(a + 216)); }
+            if (TR.Count > 7) { p7 += Pairs(lo, Broadcast(a + 232)); q7 += Pairs(hi, Broadcast(a + 248)); }
+            v = Vector512.Load(codes + 64 * 3);
+            lo = (v & low) | Fifth(bits, 3);
+            hi = (Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low) | Fifth(bits, 7);
+            p0 += Pairs(lo, Broadcast(a + 12)); q0 += Pairs(hi, Broadcast(a + 28));
+            if (TR.Count > 1) { p1 += Pairs(lo, Broadcast(a + 44)); q1 += Pairs(hi, Broadcast(a + 60)); }
+            if (TR.Count > 2) { p2 += Pairs(lo, Broadcast(a + 76)); q2 += Pairs(hi, Broadcast(a + 92)); }
+            if (TR.Count > 3) { p3 += Pairs(lo, Broadcast(a + 108)); q3 += Pairs(hi, Broadcast(a + 124)); }
+            if (TR.Count > 4) { p4 += Pairs(lo, Broadcast(a + 140)); q4 += Pairs(hi, Broadcast(a + 156)); }
+            if (TR.Count > 5) { p5 += Pairs(lo, Broadcast(a + 172)); q5 += Pairs(hi, Broadcast(a + 188)); }
+            if (TR.Count > 6) { p6 += Pairs(lo, Broadcast(a + 204)); q6 += Pairs(hi, Broadcast(a + 220)); }
+            if (TR.Count > 7) { p7 += Pairs(lo, Broadcast(a + 236)); q7 += Pairs(hi, Broadcast(a + 252)); }
+            acc0 += Vector512.ConvertToSingle(Widen(p0) + Widen(q0) + Vector512.Create(Offset(a, 0))) * (dw * Vector512.Create(Scale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(Widen(p1) + Widen(q1) + Vector512.Create(Offset(a, 1))) * (dw * Vector512.Create(Scale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(Widen(p2) + Widen(q2) + Vector512.Create(Offset(a, 2))) * (dw * Vector512.Create(Scale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(Widen(p3) + Widen(q3) + Vector512.Create(Offset(a, 3))) * (dw * Vector512.Create(Scale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(Widen(p4) + Widen(q4) + Vector512.Create(Offset(a, 4))) * (dw * Vector512.Create(Scale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(Widen(p5) + Widen(q5) + Vector512.Create(Offset(a, 5))) * (dw * Vector512.Create(Scale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(Widen(p6) + Widen(q6) + Vector512.Create(Offset(a, 6))) * (dw * Vector512.Create(Scale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(Widen(p7) + Widen(q7) + Vector512.Create(Offset(a, 7))) * (dw * Vector512.Create(Scale(a, 7)));
+        }
+        Store(ref job, acc0, g, t0 + 0);
+        if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
+        if (TR.Count > 2) Store(ref job, acc2, g, t0 + 2);
+        if (TR.Count > 3) Store(ref job, acc3, g, t0 + 3);
+        if (TR.Count > 4) Store(ref job, acc4, g, t0 + 4);
+        if (TR.Count > 5) Store(ref job, acc5, g, t0 + 5);
+        if (TR.Count > 6) Store(ref job, acc6, g, t0 + 6);
+        if (TR.Count > 7) Store(ref job, acc7, g, t0 + 7);
+    }
+
+    /// <summary>|w| · y negated where w is negative (the masked subtract stands in for vpsignb, which has no 512-bit
+    /// form): exact pair sums of signed codes (≤ 128·127·2), widened every step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> SignedDot(Vector512<byte> absW, Vector512<sbyte> negative, Vector512<sbyte> y) =>
+        Widen(Avx512BW.MultiplyAddAdjacent(absW, Vector512.ConditionalSelect(negative, Vector512<sbyte>.Zero - y, y)));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileQ8_0<TR>(ref Job job, byte* tile, int g, int t0) where TR : struct, IRows
+    {
+        var blocks = job.Blocks;
+        var codes = job.Weight + g * job.GroupBytes;
+        var scales = (ushort*)(codes + blocks * 512L);
+        var a = tile;
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
+        for (var b = 0; b < blocks; b++, codes += 512, scales += 16, a += TileBlockBytes)
+        {
+            Sse.Prefetch0(codes + PrefetchDistance);
+            Sse.Prefetch0(codes + PrefetchDistance + 64);
+            Sse.Prefetch0(codes + PrefetchDistance + 128);
+            Sse.Prefetch0(codes + PrefetchDistance + 192);
+            Sse.Prefetch0(codes + PrefetchDistance + 256);
+            Sse.Prefetch0(codes + PrefetchDistance + 320);
+            Sse.Prefetch0(codes + PrefetchDistance + 384);
+            Sse.Prefetch0(codes + PrefetchDistance + 448);
+            Sse.Prefetch0((byte*)scales + PrefetchDistance / 16);
+            var dw = HalvesToFloats(scales);
+            Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default, i4 = default, i5 = default, i6 = default, i7 = default;
+            // Unrolled by hand: the JIT keeps constant-trip loops, and their counters cost as much as the work.
+            var w = Vector512.Load((sbyte*)(codes + 64 * 0));
+            var absW = Avx512BW.Abs(w);
+            var negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 = SignedDot(absW, negative, Broadcast(a + 0));
+            if (TR.Count > 1) i1 = SignedDot(absW, negative, Broadcast(a + 32));
+            if (TR.Count > 2) i2 = SignedDot(absW, negative, Broadcast(a + 64));
+            if (TR.Count > 3) i3 = SignedDot(absW, negative, Broadcast(a + 96));
+            if (TR.Count > 4) i4 = SignedDot(absW, negative, Broadcast(a + 128));
+            if (TR.Count > 5) i5 = SignedDot(absW, negative, Broadcast(a + 160));
+            if (TR.Count > 6) i6 = SignedDot(absW, negative, Broadcast(a + 192));
+            if (TR.Count > 7) i7 = SignedDot(absW, negative, Broadcast(a + 224));
+            w = Vector512.Load((sbyte*)(codes + 64 * 1));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 4));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 36));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 68));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 100));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 132));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 164));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 196));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 228));
+            w = Vector512.Load((sbyte*)(codes + 64 * 2));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 8));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 40));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 72));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 104));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 136));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 168));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 200));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 232));
+            w = Vector512.Load((sbyte*)(codes + 64 * 3));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 12));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 44));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 76));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 108));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 140));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 172));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 204));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 236));
+            w = Vector512.Load((sbyte*)(codes + 64 * 4));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 16));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 48));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 80));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 112));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 144));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 176));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 208));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 240));
+            w = Vector512.Load((sbyte*)(codes + 64 * 5));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 20));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 52));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 84));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 116));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 148));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 180));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 212));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 244));
+            w = Vector512.Load((sbyte*)(codes + 64 * 6));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 24));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 56));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 88));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 120));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 152));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 184));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 216));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 248));
+            w = Vector512.Load((sbyte*)(codes + 64 * 7));
+            absW = Avx512BW.Abs(w);
+            negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
+            i0 += SignedDot(absW, negative, Broadcast(a + 28));
+            if (TR.Count > 1) i1 += SignedDot(absW, negative, Broadcast(a + 60));
+            if (TR.Count > 2) i2 += SignedDot(absW, negative, Broadcast(a + 92));
+            if (TR.Count > 3) i3 += SignedDot(absW, negative, Broadcast(a + 124));
+            if (TR.Count > 4) i4 += SignedDot(absW, negative, Broadcast(a + 156));
+            if (TR.Count > 5) i5 += SignedDot(absW, negative, Broadcast(a + 188));
+            if (TR.Count > 6) i6 += SignedDot(absW, negative, Broadcast(a + 220));
+            if (TR.Count > 7) i7 += SignedDot(absW, negative, Broadcast(a + 252));
+            acc0 += Vector512.ConvertToSingle(i0) * (dw * Vector512.Create(Scale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(i1) * (dw * Vector512.Create(Scale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(i2) * (dw * Vector512.Create(Scale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(i3) * (dw * Vector512.Create(Scale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(i4) * (dw * Vector512.Create(Scale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(i5) * (dw * Vector512.Create(Scale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(i6) * (dw * Vector512.Create(Scale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(i7) * (dw * Vector512.Create(Scale(a, 7)));
+        }
+        Store(ref job, acc0, g, t0 + 0);
+        if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
+        if (TR.Count > 2) Store(ref job, acc2, g, t0 + 2);
+        if (TR.Count > 3) Store(ref job, acc3, g, t0 + 3);
+        if (TR.Count > 4) Store(ref job, acc4, g, t0 + 4);
+        if (TR.Count > 5) Store(ref job, acc5, g, t0 + 5);
+        if (TR.Count > 6) Store(ref job, acc6, g, t0 + 6);
+        if (TR.Count > 7) Store(ref job, acc7, g, t0 + 7);
+    }
+}
