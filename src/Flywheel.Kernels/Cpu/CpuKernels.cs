@@ -89,10 +89,17 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
 
     /// <summary>
     /// Q8_0, Q4_0 and Q5_0 matrices get their output rows interleaved in eights (<see cref="PackedMatMul"/>), the same
-    /// number of bytes as the file's; other types, and row lengths that are not whole blocks, are returned as they are.
+    /// number of bytes as the file's; Q4_K and Q6_K matrices theirs interleaved in eights per super-block with the scales
+    /// unpacked (<see cref="PackedKMatMul"/>, ~1-6% more bytes); other types, and row lengths that are not whole blocks,
+    /// are returned as they are.
     /// </summary>
     public TensorView PrepareWeight(TensorView weight)
     {
+        if (PackedKMatMul.Enabled && PackedKMatMul.Supports(weight.Type) && weight.Shape.Count == 2 && weight.RowLength % 256 == 0 && weight.RowCount > 0)
+        {
+            if (weight.Packed is { } kPacked && kPacked.Layout == PackedKMatMul.Layout) return weight;
+            return weight.WithPacked(PackedKMatMul.Pack(weight));
+        }
         if (!PackedMatMul.Supports(weight.Type) || weight.Shape.Count != 2 || weight.RowLength % 32 != 0 || weight.RowCount == 0) return weight;
         if (_avx512 && PackedMatMul512.Supports(weight.Type))
         {
@@ -159,6 +166,12 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             var quantChunks = (rows + job.ChunkRows - 1) / job.ChunkRows;
             if ((long)rows * inFeatures < 65536) QuantizeInline(ref job);
             else _pool.Run(&QuantizeChunk, &job, quantChunks);
+
+            if (weight.Packed is { } kPacked && kPacked.Layout == PackedKMatMul.Layout)
+            {
+                MatMulPackedK(weight, kPacked, act, y, rows, actRowBytes);
+                return;
+            }
 
             if (rows >= TiledMatMul.MinRows && TiledMatMul.Supports(weight.Type, _vnni))
             {
@@ -297,6 +310,34 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             job.GroupsPerChunk = PackedMatMul512.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
             _pool.Run(&PackedMatMul512.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
         }
+    }
+
+    private void MatMulPackedK(TensorView weight, PackedTensor packed, byte* act, float* y, int rows, long actRowBytes)
+    {
+        if (packed.Data == null) throw new ObjectDisposedException(weight.Name, "the packed weight was disposed");
+        var inFeatures = checked((int)weight.RowLength);
+        var outFeatures = RowCount(weight);
+        var job = new PackedKMatMul.Job
+        {
+            Weight = packed.Data,
+            GroupBytes = PackedKMatMul.GroupBytes(weight.Type, inFeatures),
+            Type = weight.Type,
+            SuperBlocks = inFeatures / 256,
+            Act = act,
+            ActRowBytes = actRowBytes,
+            Output = y,
+            Rows = rows,
+            OutFeatures = outFeatures,
+            Groups = PackedKMatMul.Groups(outFeatures),
+        };
+        if ((long)outFeatures * inFeatures * rows < 32768)
+        {
+            job.GroupsPerChunk = job.Groups;
+            PackedKMatMul.RunChunk(&job, 0);
+            return;
+        }
+        job.GroupsPerChunk = PackedKMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+        _pool.Run(&PackedKMatMul.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
     }
 
     /// <summary>TensorView.RowCount without its foreach over the shape interface, which allocates an enumerator.</summary>

@@ -1,0 +1,429 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Flywheel.Kernels.Reference;
+using Flywheel.Tensors;
+
+namespace Flywheel.Kernels.Cpu;
+
+/// <summary>
+/// Matmul on Q4_K and Q6_K weights rearranged once at load (<see cref="Pack"/>), for every activation row count: one
+/// decode row, a small decode batch, or a prompt.
+/// <para>
+/// Layout. Output rows are taken in groups of eight; a group stores, super-block after super-block, one record per
+/// super-block in which the eight rows' code bytes are interleaved by dwords (dword k of row r at bytes 4r..4r+3 of one
+/// 32-byte vector), so one int32 lane of an accumulator is one output row and a broadcast activation dword feeds all
+/// eight rows, and the per-row block dot products finish in vector lanes instead of a horizontal sum each.
+/// <list type="bullet">
+/// <item>Q4_K (1,216 bytes for 8 × 144): the 128 qs bytes as stored, vector 8c + k holding dword k of qs chunk c (its
+/// low nibbles are sub-block 2c, its high nibbles 2c + 1); then the 6-bit scales and mins unpacked to one byte each
+/// (byte 8s + r, sub-block s of row r) so the kernel does not decode get_scale_min_k4; then d and dmin as floats.</item>
+/// <item>Q6_K (1,696 bytes for 8 × 210): ql as stored, vector 16h + 8p + k holding dword k of ql[64h + 32p ..]; qh,
+/// vector 8h + k holding dword k of qh[32h ..]; the sixteen int8 scales (byte 8g + r); d as floats.</item>
+/// </list>
+/// </para>
+/// <para>
+/// Arithmetic. Activations are quantized to Q8_K exactly as the reference does. Codes are unsigned and go through
+/// pmaddubsw (u8 × s8 pairs into int16). Q4_K's int16 pair sums are added over the eight steps of a 32-sub-block
+/// (15·128·2·8 = 30 720 fits), Q6_K's over two steps (63·128·2·2 = 32 256), then pmaddwd against the row's scale in
+/// both halves of its lane widens them and applies the scale exactly. Q4_K's Σ min·bsum is one more pmaddwd per
+/// sub-block against the activation's 16-sums; Q6_K's −32 offset comes back exactly as −32·Σ scale·bsum. So each
+/// super-block's Σ scale·dot and Σ min·bsum are the reference's integers, and the float combination,
+/// sum += d·d8·Σscale·dot − dmin·d8·Σmin·bsum, runs per lane in the reference's order with separate multiplies and
+/// adds: results are bit-identical to <see cref="ReferenceKernels"/> (Q6_K's dmin term is an exact ±0 there, which
+/// cannot change a running sum that starts at +0).
+/// </para>
+/// A kernel call computes one group against up to four activation rows, loading each weight vector once for all of
+/// them; group chunks are sized to stay in L2 while activation tiles stream past.
+/// </summary>
+internal static unsafe class PackedKMatMul
+{
+    public const int GroupRows = 8;
+    private const int TileRows = 4;
+    // Software prefetch ahead of the codes, as the type-0 packed kernels do (the hardware prefetchers of the KVM EPYC
+    // we measure on did not keep up with a decode step's stream).
+    private const int PrefetchDistance = 2048;
+    private const int ChunkBytes = 192 * 1024;
+    private const int Q4KRecord = 1216;
+    private const int Q6KRecord = 1696;
+    private const int Q8K = ActivationQuant.Q8_KBlockBytes;
+
+    /// <summary>FLYWHEEL_PACK_KQUANTS=0 leaves K-quant weights unpacked (the row-at-a-time and tiled paths), for A/B runs.</summary>
+    public const string EnvironmentVariable = "FLYWHEEL_PACK_KQUANTS";
+
+    public static readonly bool Enabled =
+        Environment.GetEnvironmentVariable(EnvironmentVariable)?.Trim().ToLowerInvariant() is not ("0" or "false" or "off" or "no");
+
+    /// <summary>The key of this arrangement in <see cref="PackedTensor.Layout"/>.</summary>
+    public static readonly object Layout = new LayoutKey();
+
+    private sealed class LayoutKey
+    {
+        public override string ToString() => "cpu: 8-row dword interleave of K-quant super-blocks";
+    }
+
+    public static bool Supports(GgmlType type) => Avx2.IsSupported && type is GgmlType.Q4_K or GgmlType.Q6_K;
+
+    private static int RecordBytes(GgmlType type) => type switch
+    {
+        GgmlType.Q4_K => Q4KRecord,
+        GgmlType.Q6_K => Q6KRecord,
+        _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
+    };
+
+    /// <summary>Bytes of one group of eight rows of length <paramref name="n"/>, 64-aligned.</summary>
+    public static long GroupBytes(GgmlType type, int n) => ((long)(n / 256) * RecordBytes(type) + 63) & ~63L;
+
+    public static int Groups(int outFeatures) => (outFeatures + GroupRows - 1) / GroupRows;
+
+    /// <summary>Rearranges a [n, out] weight (rows beyond the last group's end are zero, so they compute 0).</summary>
+    public static PackedTensor Pack(TensorView weight)
+    {
+        var type = weight.Type;
+        if (!Supports(type)) throw new NotSupportedException($"no packed K-quant layout for {GgmlTypeInfo.Name(type)}");
+        var n = checked((int)weight.RowLength);
+        if (n % 256 != 0) throw new ArgumentException($"row length {n} is not a multiple of 256");
+        var outFeatures = checked((int)weight.RowCount);
+        var groupBytes = GroupBytes(type, n);
+        var groups = Groups(outFeatures);
+        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = false };
+        var src = weight.Data;
+        var dst = packed.Data;
+        var rowBytes = weight.RowBytes;
+        Parallel.For(0, groups, g => PackGroup(type, src, rowBytes, n, outFeatures, g, dst + g * groupBytes, groupBytes));
+        return packed;
+    }
+
+    private static void PackGroup(GgmlType type, byte* src, long rowBytes, int n, int outFeatures, int g, byte* dst, long groupBytes)
+    {
+        new Span<byte>(dst, checked((int)groupBytes)).Clear();
+        var record = RecordBytes(type);
+        for (var r = 0; r < GroupRows; r++)
+        {
+            var o = g * GroupRows + r;
+            if (o >= outFeatures) break;
+            var row = src + o * rowBytes;
+            for (var b = 0; b < n / 256; b++)
+            {
+                var rec = dst + (long)b * record;
+                if (type == GgmlType.Q4_K)
+                {
+                    var block = row + b * 144L;
+                    for (var v = 0; v < 32; v++) ((int*)rec)[8 * v + r] = ((int*)(block + 16))[v];
+                    for (var s = 0; s < 8; s++)
+                    {
+                        ScaleMinK4(s, block + 4, out var scale, out var min);
+                        rec[1024 + 8 * s + r] = (byte)scale;
+                        rec[1088 + 8 * s + r] = (byte)min;
+                    }
+                    ((float*)(rec + 1152))[r] = Half16.ToFloat(*(ushort*)block);
+                    ((float*)(rec + 1184))[r] = Half16.ToFloat(*(ushort*)(block + 2));
+                }
+                else
+                {
+                    var block = row + b * 210L;
+                    for (var v = 0; v < 32; v++) ((int*)rec)[8 * v + r] = ((int*)block)[v];
+                    for (var v = 0; v < 16; v++) ((int*)(rec + 1024))[8 * v + r] = ((int*)(block + 128))[v];
+                    for (var s = 0; s < 16; s++) rec[1536 + 8 * s + r] = block[192 + s];
+                    ((float*)(rec + 1664))[r] = Half16.ToFloat(*(ushort*)(block + 208));
+                }
+            }
+        }
+    }
+
+    // ggml-quants.c get_scale_min_k4: eight 6-bit scales and mins packed in 12 bytes.
+    private static void ScaleMinK4(int j, byte* q, out int scale, out int min)
+    {
+        if (j < 4)
+        {
+            scale = q[j] & 63;
+            min = q[j + 4] & 63;
+        }
+        else
+        {
+            scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+            min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        }
+    }
+
+    public struct Job
+    {
+        public byte* Weight;        // packed groups
+        public long GroupBytes;
+        public GgmlType Type;
+        public int SuperBlocks;     // 256-blocks per row
+        public byte* Act;           // [rows, act row bytes] Q8_K activations
+        public long ActRowBytes;
+        public float* Output;       // [rows, out]
+        public int Rows;
+        public int OutFeatures;
+        public int Groups;
+        public int GroupsPerChunk;
+    }
+
+    /// <summary>Chunking for <paramref name="threads"/> threads: balance first, then L2 residency when tiles repeat.</summary>
+    public static int GroupsPerChunk(GgmlType type, int n, int rows, int groups, int threads)
+    {
+        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
+        if (rows <= TileRows) return byBalance;
+        var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
+        return Math.Min(byBalance, byBytes);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunChunk(void* context, int chunk)
+    {
+        ref var job = ref *(Job*)context;
+        var g0 = chunk * job.GroupsPerChunk;
+        var g1 = Math.Min(job.Groups, g0 + job.GroupsPerChunk);
+        for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
+        {
+            var tile = Math.Min(TileRows, job.Rows - t0);
+            for (var g = g0; g < g1; g++)
+            {
+                switch (job.Type, tile)
+                {
+                    case (GgmlType.Q4_K, 1): TileQ4K<R1>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, 2): TileQ4K<R2>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, 3): TileQ4K<R3>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, _): TileQ4K<R4>(ref job, g, t0); break;
+                    case (GgmlType.Q6_K, 1): TileQ6K<R1>(ref job, g, t0); break;
+                    case (GgmlType.Q6_K, 2): TileQ6K<R2>(ref job, g, t0); break;
+                    case (GgmlType.Q6_K, 3): TileQ6K<R3>(ref job, g, t0); break;
+                    default: TileQ6K<R4>(ref job, g, t0); break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
+    private interface IRows
+    {
+        static abstract int Count { get; }
+    }
+
+    private readonly struct R1 : IRows { public static int Count => 1; }
+    private readonly struct R2 : IRows { public static int Count => 2; }
+    private readonly struct R3 : IRows { public static int Count => 3; }
+    private readonly struct R4 : IRows { public static int Count => 4; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* p) => Vector256.Create(*(int*)p).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Pairs(Vector256<byte> codes, Vector256<sbyte> y) => Avx2.MultiplyAddAdjacent(codes, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Madd(Vector256<short> x, Vector256<short> y) => Avx2.MultiplyAddAdjacent(x, y);
+
+    /// <summary>Eight unsigned bytes (one per row) as int16 pairs (b_r, b_r) in int32 lane r: the pmaddwd operand
+    /// that widens a lane's two int16 pair sums and multiplies them by the row's scale in one step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Doubled(byte* p) =>
+        Avx2.Shuffle(Vector256.Create(*(ulong*)p).AsByte(), Vector256.Create(
+            (byte)0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3, 0x80,
+            4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, 7, 0x80)).AsInt16();
+
+    /// <summary>Stores the eight rows of group <paramref name="g"/> for activation row <paramref name="t"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref Job job, Vector256<float> acc, int g, int t)
+    {
+        var y = job.Output + (long)t * job.OutFeatures + g * GroupRows;
+        var left = job.OutFeatures - g * GroupRows;
+        if (left >= GroupRows)
+        {
+            acc.Store(y);
+            return;
+        }
+        for (var r = 0; r < left; r++) y[r] = acc.GetElement(r);
+    }
+
+    /// <summary>
+    /// One 32-sub-block of Q4_K for up to four activation rows: eight steps of nibbles (low or high, a constant after
+    /// inlining) into int16 pair sums, then × the rows' scale into the int32 accumulators.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SubBlockQ4K<TR>(byte* codes, bool high, byte* scales, byte* y0, byte* y1, byte* y2, byte* y3,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
+    {
+        Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+        StepQ4K<TR>(codes, 0, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 1, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 2, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 3, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 4, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 5, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 6, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR>(codes, 7, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        var sc = Doubled(scales);
+        i0 += Madd(p0, sc);
+        if (TR.Count > 1) i1 += Madd(p1, sc);
+        if (TR.Count > 2) i2 += Madd(p2, sc);
+        if (TR.Count > 3) i3 += Madd(p3, sc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepQ4K<TR>(byte* codes, int k, bool high, byte* y0, byte* y1, byte* y2, byte* y3,
+        ref Vector256<short> p0, ref Vector256<short> p1, ref Vector256<short> p2, ref Vector256<short> p3) where TR : struct, IRows
+    {
+        var v = Vector256.Load(codes + 32 * k);
+        var x = (high ? Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() : v) & Vector256.Create((byte)0x0F);
+        p0 += Pairs(x, Broadcast(y0 + 4 * k));
+        if (TR.Count > 1) p1 += Pairs(x, Broadcast(y1 + 4 * k));
+        if (TR.Count > 2) p2 += Pairs(x, Broadcast(y2 + 4 * k));
+        if (TR.Count > 3) p3 += Pairs(x, Broadcast(y3 + 4 * k));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileQ4K<TR>(ref Job job, int g, int t0) where TR : struct, IRows
+    {
+        var w = job.Weight + g * job.GroupBytes;
+        var rowBytes = job.ActRowBytes;
+        var a0 = job.Act + t0 * rowBytes;
+        byte* a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (var b = 0; b < job.SuperBlocks; b++, w += Q4KRecord, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
+        {
+            for (var l = 0; l < Q4KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            // Chunk c: codes w + 256c, sub-blocks 2c (low nibbles, activations 64c..) and 2c + 1 (high, 64c + 32..).
+            for (var c = 0; c < 4; c++)
+            {
+                var codes = w + 256 * c;
+                var y = 4 + 64 * c;
+                SubBlockQ4K<TR>(codes, false, w + 1024 + 16 * c, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+                y += 32;
+                SubBlockQ4K<TR>(codes, true, w + 1024 + 16 * c + 8, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+            }
+            // Σ min·bsum: sub-block s covers the activation's 16-sums 2s and 2s + 1, one dword.
+            Vector256<int> m0 = default, m1 = default, m2 = default, m3 = default;
+            for (var s = 0; s < 8; s++)
+            {
+                var mins = Doubled(w + 1088 + 8 * s);
+                var o = 260 + 4 * s;
+                m0 += Madd(mins, Broadcast(a0 + o).AsInt16());
+                if (TR.Count > 1) m1 += Madd(mins, Broadcast(a1 + o).AsInt16());
+                if (TR.Count > 2) m2 += Madd(mins, Broadcast(a2 + o).AsInt16());
+                if (TR.Count > 3) m3 += Madd(mins, Broadcast(a3 + o).AsInt16());
+            }
+            var d = Vector256.Load((float*)(w + 1152));
+            var dmin = Vector256.Load((float*)(w + 1184));
+            acc0 += Combine(d, dmin, *(float*)a0, i0, m0);
+            if (TR.Count > 1) acc1 += Combine(d, dmin, *(float*)a1, i1, m1);
+            if (TR.Count > 2) acc2 += Combine(d, dmin, *(float*)a2, i2, m2);
+            if (TR.Count > 3) acc3 += Combine(d, dmin, *(float*)a3, i3, m3);
+        }
+        Store(ref job, acc0, g, t0);
+        if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
+        if (TR.Count > 2) Store(ref job, acc2, g, t0 + 2);
+        if (TR.Count > 3) Store(ref job, acc3, g, t0 + 3);
+    }
+
+    /// <summary>d·d8·Σscale·dot − dmin·d8·Σmin·bsum, per lane in the reference's order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Combine(Vector256<float> d, Vector256<float> dmin, float d8, Vector256<int> scaled, Vector256<int> mins)
+    {
+        var d8v = Vector256.Create(d8);
+        return d * d8v * Vector256.ConvertToSingle(scaled) - dmin * d8v * Vector256.ConvertToSingle(mins);
+    }
+
+    /// <summary>
+    /// Part j (0..3) of half h of a Q6_K super-block for up to four activation rows: sub-blocks 2gp and 2gp + 1 with
+    /// gp = 4h + j, elements 128h + 32j + 4k..4k + 3 at step k. The code is ql's low (j &lt; 2) or high nibble of
+    /// vector ql[64h + 32(j &amp; 1)], with bits 2j..2j + 1 of qh[32h] as bits 4-5.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PartQ6K<TR>(byte* w, int h, int j, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
+    {
+        var gp = 4 * h + j;
+        // Scales of sub-blocks 2gp (bytes 0..7) and 2gp + 1 (bytes 8..15) in both 128-bit lanes; the shuffles put a
+        // scale in the high byte of an int16 and the arithmetic shift sign-extends it.
+        var scales = Vector256.Create(Vector128.Load(w + 1536 + 16 * gp));
+        var first = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+            0x80, 0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3,
+            0x80, 4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, (byte)7)).AsInt16(), 8);
+        var second = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+            0x80, 8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11,
+            0x80, 12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, (byte)15)).AsInt16(), 8);
+        // −32·(scale of 2gp, scale of 2gp + 1) against the activation's 16-sums 2gp, 2gp + 1 (one dword): the offset.
+        var offsets = Vector256<short>.Zero - Vector256.ShiftLeft(Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+            0x80, 0, 0x80, 8, 0x80, 1, 0x80, 9, 0x80, 2, 0x80, 10, 0x80, 3, 0x80, 11,
+            0x80, 4, 0x80, 12, 0x80, 5, 0x80, 13, 0x80, 6, 0x80, 14, 0x80, 7, 0x80, (byte)15)).AsInt16(), 8), 5);
+        var o = 260 + 4 * gp;
+        i0 += Madd(offsets, Broadcast(a0 + o).AsInt16());
+        if (TR.Count > 1) i1 += Madd(offsets, Broadcast(a1 + o).AsInt16());
+        if (TR.Count > 2) i2 += Madd(offsets, Broadcast(a2 + o).AsInt16());
+        if (TR.Count > 3) i3 += Madd(offsets, Broadcast(a3 + o).AsInt16());
+        var ql = w + 32 * (16 * h + 8 * (j & 1));
+        var qh = w + 1024 + 32 * 8 * h;
+        var y = 4 + 128 * h + 32 * j;
+        TwoStepsQ6K<TR>(ql, qh, j, 0, first, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+        TwoStepsQ6K<TR>(ql, qh, j, 2, first, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+        TwoStepsQ6K<TR>(ql, qh, j, 4, second, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+        TwoStepsQ6K<TR>(ql, qh, j, 6, second, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> CodeQ6K(byte* ql, byte* qh, int j, int k)
+    {
+        var l = Vector256.Load(ql + 32 * k);
+        var hb = Vector256.Load(qh + 32 * k).AsUInt16();
+        var low = Vector256.Create((byte)0x0F);
+        var bits45 = Vector256.Create((byte)0x30);
+        var nibble = (j < 2 ? l : Vector256.ShiftRightLogical(l.AsUInt16(), 4).AsByte()) & low;
+        var high = j switch
+        {
+            0 => Vector256.ShiftLeft(hb, 4),
+            1 => Vector256.ShiftLeft(hb, 2),
+            2 => hb,
+            _ => Vector256.ShiftRightLogical(hb, 2),
+        };
+        return nibble | (high.AsByte() & bits45);
+    }
+
+    /// <summary>Steps k and k + 1 into int16 pair sums (63·128·2·2 fits), then × the rows' scale into int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwoStepsQ6K<TR>(byte* ql, byte* qh, int j, int k, Vector256<short> scale, byte* y0, byte* y1, byte* y2, byte* y3,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
+    {
+        var c0 = CodeQ6K(ql, qh, j, k);
+        var c1 = CodeQ6K(ql, qh, j, k + 1);
+        i0 += Madd(Pairs(c0, Broadcast(y0 + 4 * k)) + Pairs(c1, Broadcast(y0 + 4 * k + 4)), scale);
+        if (TR.Count > 1) i1 += Madd(Pairs(c0, Broadcast(y1 + 4 * k)) + Pairs(c1, Broadcast(y1 + 4 * k + 4)), scale);
+        if (TR.Count > 2) i2 += Madd(Pairs(c0, Broadcast(y2 + 4 * k)) + Pairs(c1, Broadcast(y2 + 4 * k + 4)), scale);
+        if (TR.Count > 3) i3 += Madd(Pairs(c0, Broadcast(y3 + 4 * k)) + Pairs(c1, Broadcast(y3 + 4 * k + 4)), scale);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileQ6K<TR>(ref Job job, int g, int t0) where TR : struct, IRows
+    {
+        var w = job.Weight + g * job.GroupBytes;
+        var rowBytes = job.ActRowBytes;
+        var a0 = job.Act + t0 * rowBytes;
+        byte* a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        for (var b = 0; b < job.SuperBlocks; b++, w += Q6KRecord, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
+        {
+            for (var l = 0; l < Q6KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
+            Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (var h = 0; h < 2; h++)
+            {
+                PartQ6K<TR>(w, h, 0, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
+                PartQ6K<TR>(w, h, 1, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
+                PartQ6K<TR>(w, h, 2, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
+                PartQ6K<TR>(w, h, 3, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
+            }
+            var d = Vector256.Load((float*)(w + 1664));
+            // The reference's − dmin·d8·Σmin·bsum is an exact ±0 for Q6_K and leaves the sum unchanged.
+            acc0 += d * Vector256.Create(*(float*)a0) * Vector256.ConvertToSingle(i0);
+            if (TR.Count > 1) acc1 += d * Vector256.Create(*(float*)a1) * Vector256.ConvertToSingle(i1);
+            if (TR.Count > 2) acc2 += d * Vector256.Create(*(float*)a2) * Vector256.ConvertToSingle(i2);
+            if (TR.Count > 3) acc3 += d * Vector256.Create(*(float*)a3) * Vector256.ConvertToSingle(i3);
+        }
+        Store(ref job, acc0, g, t0);
+        if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
+        if (TR.Count > 2) Store(ref job, acc2, g, t0 + 2);
+        if (TR.Count > 3) Store(ref job, acc3, g, t0 + 3);
+    }
+}
