@@ -328,72 +328,23 @@ internal static unsafe class PackedKMatMul
     }
 
     /// <summary>
-    /// Part j (0..3) of half h of a Q6_K super-block for up to four activation rows: sub-blocks 2gp and 2gp + 1 with
-    /// gp = 4h + j, elements 128h + 32j + 4k..4k + 3 at step k. The code is ql's low (j &lt; 2) or high nibble of
-    /// vector ql[64h + 32(j &amp; 1)], with bits 2j..2j + 1 of qh[32h] as bits 4-5.
+    /// Q6_K codes at step k of part j of a half: ql's low (j &lt; 2) or high nibble (<paramref name="nibbleShift"/> 0
+    /// or 4) of the ql vector, with bits 2j..2j + 1 of the qh vector (<paramref name="highShift"/> = 2j) moved to
+    /// bits 4-5. 16-bit shifts: a byte's bits 2j, 2j + 1 stay in that byte through the right shift, and bits pulled
+    /// in from its neighbour are masked off.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PartQ6K<TR>(byte* w, int h, int j, byte* a0, byte* a1, byte* a2, byte* a3,
-        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
+    private static Vector256<byte> CodeQ6K(byte* ql, byte* qh, int k, Vector128<ushort> nibbleShift, Vector128<ushort> highShift)
     {
-        var gp = 4 * h + j;
-        // Scales of sub-blocks 2gp (bytes 0..7) and 2gp + 1 (bytes 8..15) in both 128-bit lanes; the shuffles put a
-        // scale in the high byte of an int16 and the arithmetic shift sign-extends it.
-        var scales = Vector256.Create(Vector128.Load(w + 1536 + 16 * gp));
-        var first = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
-            0x80, 0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3,
-            0x80, 4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, (byte)7)).AsInt16(), 8);
-        var second = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
-            0x80, 8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11,
-            0x80, 12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, (byte)15)).AsInt16(), 8);
-        // −32·(scale of 2gp, scale of 2gp + 1) against the activation's 16-sums 2gp, 2gp + 1 (one dword): the offset.
-        var offsets = Vector256<short>.Zero - Vector256.ShiftLeft(Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
-            0x80, 0, 0x80, 8, 0x80, 1, 0x80, 9, 0x80, 2, 0x80, 10, 0x80, 3, 0x80, 11,
-            0x80, 4, 0x80, 12, 0x80, 5, 0x80, 13, 0x80, 6, 0x80, 14, 0x80, 7, 0x80, (byte)15)).AsInt16(), 8), 5);
-        var o = 260 + 4 * gp;
-        i0 += Madd(offsets, Broadcast(a0 + o).AsInt16());
-        if (TR.Count > 1) i1 += Madd(offsets, Broadcast(a1 + o).AsInt16());
-        if (TR.Count > 2) i2 += Madd(offsets, Broadcast(a2 + o).AsInt16());
-        if (TR.Count > 3) i3 += Madd(offsets, Broadcast(a3 + o).AsInt16());
-        var ql = w + 32 * (16 * h + 8 * (j & 1));
-        var qh = w + 1024 + 32 * 8 * h;
-        var y = 4 + 128 * h + 32 * j;
-        TwoStepsQ6K<TR>(ql, qh, j, 0, first, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
-        TwoStepsQ6K<TR>(ql, qh, j, 2, first, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
-        TwoStepsQ6K<TR>(ql, qh, j, 4, second, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
-        TwoStepsQ6K<TR>(ql, qh, j, 6, second, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+        var nibble = Avx2.ShiftRightLogical(Vector256.Load(ql + 32 * k).AsUInt16(), nibbleShift).AsByte() & Vector256.Create((byte)0x0F);
+        var high = Vector256.ShiftLeft(Avx2.ShiftRightLogical(Vector256.Load(qh + 32 * k).AsUInt16(), highShift), 4).AsByte();
+        return nibble | (high & Vector256.Create((byte)0x30));
     }
 
+    /// <summary>Steps k and k + 1 of one activation row into int16 pair sums (63·128·2·2 fits), then × the rows' scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<byte> CodeQ6K(byte* ql, byte* qh, int j, int k)
-    {
-        var l = Vector256.Load(ql + 32 * k);
-        var hb = Vector256.Load(qh + 32 * k).AsUInt16();
-        var low = Vector256.Create((byte)0x0F);
-        var bits45 = Vector256.Create((byte)0x30);
-        var nibble = (j < 2 ? l : Vector256.ShiftRightLogical(l.AsUInt16(), 4).AsByte()) & low;
-        var high = j switch
-        {
-            0 => Vector256.ShiftLeft(hb, 4),
-            1 => Vector256.ShiftLeft(hb, 2),
-            2 => hb,
-            _ => Vector256.ShiftRightLogical(hb, 2),
-        };
-        return nibble | (high.AsByte() & bits45);
-    }
-
-    /// <summary>Steps k and k + 1 into int16 pair sums (63·128·2·2 fits), then × the rows' scale into int32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoStepsQ6K<TR>(byte* ql, byte* qh, int j, int k, Vector256<short> scale, byte* y0, byte* y1, byte* y2, byte* y3,
-        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
-    {
-        var c0 = CodeQ6K(ql, qh, j, k);
-        var c1 = CodeQ6K(ql, qh, j, k + 1);
-        i0 += Madd(Pairs(c0, Broadcast(y0 + 4 * k)) + Pairs(c1, Broadcast(y0 + 4 * k + 4)), scale);
-        if (TR.Count > 1) i1 += Madd(Pairs(c0, Broadcast(y1 + 4 * k)) + Pairs(c1, Broadcast(y1 + 4 * k + 4)), scale);
-        if (TR.Count > 2) i2 += Madd(Pairs(c0, Broadcast(y2 + 4 * k)) + Pairs(c1, Broadcast(y2 + 4 * k + 4)), scale);
-        if (TR.Count > 3) i3 += Madd(Pairs(c0, Broadcast(y3 + 4 * k)) + Pairs(c1, Broadcast(y3 + 4 * k + 4)), scale);
-    }
+    private static Vector256<int> TwoSteps(Vector256<byte> c0, Vector256<byte> c1, byte* y, Vector256<short> scale) =>
+        Madd(Pairs(c0, Broadcast(y)) + Pairs(c1, Broadcast(y + 4)), scale);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileQ6K<TR>(ref Job job, int g, int t0) where TR : struct, IRows
@@ -407,12 +358,44 @@ internal static unsafe class PackedKMatMul
         {
             for (var l = 0; l < Q6KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            for (var h = 0; h < 2; h++)
+            // Part gp = 4h + j: elements 128h + 32j + 4k..4k + 3 at step k, sub-blocks 2gp (steps 0..3) and 2gp + 1.
+            for (var gp = 0; gp < 8; gp++)
             {
-                PartQ6K<TR>(w, h, 0, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
-                PartQ6K<TR>(w, h, 1, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
-                PartQ6K<TR>(w, h, 2, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
-                PartQ6K<TR>(w, h, 3, a0, a1, a2, a3, ref i0, ref i1, ref i2, ref i3);
+                int h = gp >> 2, j = gp & 3;
+                // Scales of sub-blocks 2gp (bytes 0..7) and 2gp + 1 (bytes 8..15) in both 128-bit lanes; the shuffles
+                // put a scale in the high byte of an int16 and the arithmetic shift sign-extends it.
+                var scales = Vector256.Create(Vector128.Load(w + 1536 + 16 * gp));
+                var first = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+                    0x80, 0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3,
+                    0x80, 4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, (byte)7)).AsInt16(), 8);
+                var second = Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+                    0x80, 8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11,
+                    0x80, 12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, (byte)15)).AsInt16(), 8);
+                // −32·(scale of 2gp, scale of 2gp + 1) against the activation's 16-sums 2gp, 2gp + 1 (one dword).
+                var offsets = Vector256<short>.Zero - Vector256.ShiftLeft(Vector256.ShiftRightArithmetic(Avx2.Shuffle(scales, Vector256.Create(
+                    0x80, 0, 0x80, 8, 0x80, 1, 0x80, 9, 0x80, 2, 0x80, 10, 0x80, 3, 0x80, 11,
+                    0x80, 4, 0x80, 12, 0x80, 5, 0x80, 13, 0x80, 6, 0x80, 14, 0x80, 7, 0x80, (byte)15)).AsInt16(), 8), 5);
+                var o = 260 + 4 * gp;
+                i0 += Madd(offsets, Broadcast(a0 + o).AsInt16());
+                if (TR.Count > 1) i1 += Madd(offsets, Broadcast(a1 + o).AsInt16());
+                if (TR.Count > 2) i2 += Madd(offsets, Broadcast(a2 + o).AsInt16());
+                if (TR.Count > 3) i3 += Madd(offsets, Broadcast(a3 + o).AsInt16());
+                var ql = w + 32 * (16 * h + 8 * (j & 1));
+                var qh = w + 1024 + 32 * 8 * h;
+                var nibbleShift = Vector128.CreateScalar((ushort)(4 * (j >> 1)));
+                var highShift = Vector128.CreateScalar((ushort)(2 * j));
+                var y = 4 + 128 * h + 32 * j;
+                byte* y0 = a0 + y, y1 = a1 + y, y2 = a2 + y, y3 = a3 + y;
+                for (var k = 0; k < 8; k += 2)
+                {
+                    var c0 = CodeQ6K(ql, qh, k, nibbleShift, highShift);
+                    var c1 = CodeQ6K(ql, qh, k + 1, nibbleShift, highShift);
+                    var scale = k < 4 ? first : second;
+                    i0 += TwoSteps(c0, c1, y0 + 4 * k, scale);
+                    if (TR.Count > 1) i1 += TwoSteps(c0, c1, y1 + 4 * k, scale);
+                    if (TR.Count > 2) i2 += TwoSteps(c0, c1, y2 + 4 * k, scale);
+                    if (TR.Count > 3) i3 += TwoSteps(c0, c1, y3 + 4 * k, scale);
+                }
             }
             var d = Vector256.Load((float*)(w + 1664));
             // The reference's − dmin·d8·Σmin·bsum is an exact ±0 for Q6_K and leaves the sum unchanged.
