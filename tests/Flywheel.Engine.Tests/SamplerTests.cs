@@ -111,6 +111,27 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void Log_probs_off_leave_the_draws_unchanged_and_report_nan_unless_top_n_is_asked()
+    {
+        var logits = Enumerable.Range(0, 1000).Select(i => MathF.Sin(i) * 3).ToArray();
+        foreach (var options in new[] { SamplingOptions.Greedy, new SamplingOptions { TopP = 0.9f }, new SamplingOptions() })
+        {
+            var on = new Sampler(logits.Length, options with { Seed = 7 });
+            var off = new Sampler(logits.Length, options with { Seed = 7, LogProbs = false });
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.Equal(on.Sample(logits, []), off.Sample(logits, []));
+                Assert.True(float.IsFinite(on.LastLogProb));
+                Assert.True(float.IsNaN(off.LastLogProb));
+            }
+        }
+        var top = new Sampler(4, SamplingOptions.Greedy with { LogProbs = false, TopLogProbs = 2 });
+        top.Sample(Logits, []);
+        Assert.Equal(MathF.Log(0.5f), top.LastLogProb, 1e-5f);
+        Assert.Equal([0, 1], top.TopLogProbs.ToArray().Select(t => t.Id));
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(4, new SamplingOptions { TopP = 0 }));

@@ -57,7 +57,7 @@ public static class BenchCommand
             if (profile is not (null or "" or "pp" or "tg")) throw new CliUsageException($"{ProfileVariable} takes pp or tg, not '{profile}'");
             using var loaded = Model.Load(path, string.IsNullOrEmpty(profile) ? kernels : new TimedKernels(kernels) { Paused = true });
             var result = Run(loaded, ppTokens, tgTokens, repetitions, Console.Out, profile);
-            var batchTg = batchSize > 0 && tgTokens > 0 ? RunBatch(loaded, batchSize, tgTokens, repetitions, Console.Out) : 0;
+            var batchTg = batchSize > 0 && tgTokens > 0 ? RunBatch(loaded, batchSize, tgTokens, repetitions, Console.Out, profile == "tg") : 0;
             var rss = PeakRssBytes();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(path)} kernels={kernels.Name} threads={n}: pp{ppTokens} {result.Pp:F2} tok/s, tg{tgTokens} {result.Tg:F2} tok/s, peak RSS {rss / 1048576.0:F1} MiB"));
@@ -159,10 +159,12 @@ public static class BenchCommand
 
     /// <summary>
     /// Decode steps of <paramref name="sequences"/> sequences together, one row each per pass (a serving batch's
-    /// decode step), from empty caches; the median aggregate tok/s over reps after one warm-up.
+    /// decode step, logits of every row included), from empty caches; the median aggregate tok/s over reps after one
+    /// warm-up. With <paramref name="profile"/> (<c>FLYWHEEL_PROFILE=tg</c>) the kernels of the last rep are profiled.
     /// </summary>
-    internal static double RunBatch(Model model, int sequences, int tg, int reps, TextWriter log)
+    internal static double RunBatch(Model model, int sequences, int tg, int reps, TextWriter log, bool profile = false)
     {
+        var timed = model.Kernels as TimedKernels;
         var session = new BatchSession(model, sequences, tg + 16, sequences);
         var tokens = new int[sequences];
         var segments = new BatchSegment[sequences];
@@ -175,6 +177,11 @@ public static class BenchCommand
                 session.Free(s);
                 tokens[s] = (int)((uint)(s * 7919 + 13) % (uint)vocab);
             }
+            if (timed is not null)
+            {
+                timed.Reset();
+                timed.Paused = !profile || r < reps;
+            }
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < tg; i++)
             {
@@ -183,6 +190,12 @@ public static class BenchCommand
                 for (var s = 0; s < sequences; s++) tokens[s] = (int)((uint)(tokens[s] * 31 + i + (logits.Length > 0 ? 1 : 0)) % (uint)vocab);
             }
             var rate = sequences * tg / clock.Elapsed.TotalSeconds;
+            if (timed is not null && !timed.Paused)
+            {
+                timed.Paused = true;
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile of the last batch {sequences} run ({clock.Elapsed.TotalMilliseconds:F0} ms):"));
+                log.WriteLine(timed.Report(clock.Elapsed));
+            }
             if (r > 0)
             {
                 rates.Add(rate);

@@ -40,7 +40,8 @@ public sealed class Sampler
     public int VocabSize { get; }
     public SamplingOptions Options { get; }
 
-    /// <summary>Log-probability of the token last returned by <see cref="Sample"/> (raw model distribution).</summary>
+    /// <summary>Log-probability of the token last returned by <see cref="Sample"/> (raw model distribution); NaN when
+    /// <see cref="SamplingOptions.LogProbs"/> is off and no top log-probabilities were asked for.</summary>
     public float LastLogProb { get; private set; }
 
     /// <summary>The <see cref="SamplingOptions.TopLogProbs"/> most likely tokens at the last step, best first; valid until the next call.</summary>
@@ -221,6 +222,11 @@ public sealed class Sampler
 
     private void ReportLogProbs(ReadOnlySpan<float> logits, int chosen)
     {
+        if (!Options.ReportsLogProbs)
+        {
+            LastLogProb = float.NaN;
+            return;
+        }
         var max = LogitMath.Max(logits);
         var logZ = max + (float)Math.Log(LogitMath.SumExp(logits, 1f, max, default));
         LastLogProb = logits[chosen] - logZ;

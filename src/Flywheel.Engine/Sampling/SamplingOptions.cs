@@ -43,5 +43,15 @@ public sealed record SamplingOptions
     /// <summary>How many most likely tokens to report with their log-probabilities (0 to 20).</summary>
     public int TopLogProbs { get; init; }
 
+    /// <summary>
+    /// Whether the sampler computes the chosen token's log-probability (<see cref="Sampler.LastLogProb"/>). It takes a
+    /// pass of exponentials over the whole vocabulary per token, which a server whose client did not ask for
+    /// log-probabilities skips (at 8 sequences it was most of the sampling time of a batched step). Off, LastLogProb is
+    /// NaN. <see cref="TopLogProbs"/> above 0 computes them regardless.
+    /// </summary>
+    public bool LogProbs { get; init; } = true;
+
+    internal bool ReportsLogProbs => LogProbs || TopLogProbs > 0;
+
     public bool IsGreedy => Temperature <= 0f;
 }

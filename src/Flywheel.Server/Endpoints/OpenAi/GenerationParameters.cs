@@ -39,6 +39,8 @@ public sealed record GenerationParameters(SamplingOptions Sampling, int? MaxToke
             RepetitionPenalty = (float)(f.Number("repetition_penalty", 0.01, 10) ?? 1),
             Seed = f.Integer("seed", long.MinValue, long.MaxValue) is { } s ? unchecked((ulong)s) : null,
             TopLogProbs = top,
+            // The whole-vocabulary exp pass is paid only for clients that read the numbers.
+            LogProbs = logprobs,
         };
         var streamOptions = f.Body["stream_options"] as System.Text.Json.Nodes.JsonObject;
         var includeUsage = streamOptions?["include_usage"]?.GetValue<bool>() ?? false;
