@@ -125,6 +125,15 @@ def level(url, clients, requests, max_tokens, ignore_eos=False, hang_up_after=No
             "first_error": errors[0] if errors else None, "hung_up_tokens": hung_up[0]}
 
 
+def warm_up(url):
+    """One request long enough that the server's per-token code runs well past 30 times, then a pause. A server on a
+    tiered JIT (Flywheel on .NET) recompiles a method optimized after about 30 calls, in the background: with the old
+    8-token warm-up that recompilation (thousands of methods, over a second of CPU) ran during the first level and took
+    a core from the forward passes, so the 1-client figure came out low and the batching gain high."""
+    one_request(url, PROMPTS[0], 64, ignore_eos=True)
+    time.sleep(2)
+
+
 def kv_cache_usage(url):
     """flywheel_kv_cache_usage from the server's /metrics (the fraction of the KV cache held), or None."""
     u = urllib.parse.urlparse(url)
@@ -166,7 +175,7 @@ def compare(args):
     urls = [args.url, args.compare]
     labels = [x.strip() for x in args.labels.split(",")]
     for url in urls:
-        one_request(url, PROMPTS[0], 8)  # warm-up
+        warm_up(url)
     totals = [[0, 0.0], [0, 0.0]]
     rows, errors = [], 0
     for c in (int(x) for x in args.levels.split(",")):
@@ -208,7 +217,7 @@ def main():
     if args.compare:
         compare(args)
         return
-    one_request(args.url, PROMPTS[0], 8)  # warm-up
+    warm_up(args.url)
     results = [level(args.url, int(c), args.requests, args.max_tokens, args.ignore_eos) for c in args.levels.split(",")]
     if args.json:
         with open(args.json, "w") as f:
