@@ -95,8 +95,8 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
     [AcceleratedFact]
     public void A_packing_says_whether_the_set_still_reads_the_file_bytes()
     {
-        // Model.Load gives back the file pages only when the copy replaces them; a single Q8_0 row still takes the
-        // row-at-a-time path over the file's bytes.
+        // Model.Load gives back the file pages only when the copy replaces them; on the avx2 set a single Q8_0 row
+        // still takes the row-at-a-time path over the file's bytes.
         const int n = 64, rows = 9;
         foreach (var set in KernelSetParity.Names.Where(name => !name.EndsWith("-1t", StringComparison.Ordinal)))
         {
@@ -107,7 +107,8 @@ public sealed unsafe class PackedMatMulTests(ITestOutputHelper output)
                 fixed (byte* w = wq)
                 {
                     using var packed = kernels.PrepareWeight(new TensorView("w", type, [n, rows], w, wq.Length)).Packed!;
-                    Assert.Equal(type == GgmlType.Q8_0, packed.SourceStillRead);
+                    // The 512-bit layout takes single rows too, so it replaces the file bytes for every type.
+                    Assert.Equal(type == GgmlType.Q8_0 && set == "avx2", packed.SourceStillRead);
                 }
             }
         }
