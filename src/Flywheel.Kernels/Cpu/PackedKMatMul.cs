@@ -170,31 +170,97 @@ internal static unsafe class PackedKMatMul
         return Math.Min(byBalance, byBytes);
     }
 
+    /// <summary>
+    /// Fewest activation rows for which a thread first expands its chunk's Q6_K codes to whole bytes (the code
+    /// assembly from ql and qh is most of the kernel's shared work; a prompt repeats it for every tile of four rows).
+    /// </summary>
+    private const int ExpandRows = 8;
+    private const int Q6KExpandedBytes = 2048;   // 8 rows × 256 codes of one super-block
+
+    [ThreadStatic] private static byte* t_expanded;
+    [ThreadStatic] private static long t_expandedBytes;
+
+    private static byte* ExpandedBuffer(long bytes)
+    {
+        if (t_expandedBytes < bytes)
+        {
+            if (t_expanded != null) System.Runtime.InteropServices.NativeMemory.AlignedFree(t_expanded);
+            t_expanded = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            t_expandedBytes = bytes;
+        }
+        return t_expanded;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChunk(void* context, int chunk)
     {
         ref var job = ref *(Job*)context;
         var g0 = chunk * job.GroupsPerChunk;
         var g1 = Math.Min(job.Groups, g0 + job.GroupsPerChunk);
+        var groupExpanded = (long)job.SuperBlocks * Q6KExpandedBytes;
+        byte* expanded = null;
+        if (job.Type == GgmlType.Q6_K && job.Rows >= ExpandRows)
+        {
+            expanded = ExpandedBuffer((g1 - g0) * groupExpanded);
+            for (var g = g0; g < g1; g++) ExpandQ6K(job.Weight + g * job.GroupBytes, job.SuperBlocks, expanded + (g - g0) * groupExpanded);
+        }
         for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
         {
             var tile = Math.Min(TileRows, job.Rows - t0);
             for (var g = g0; g < g1; g++)
             {
+                if (expanded != null)
+                {
+                    var codes = expanded + (g - g0) * groupExpanded;
+                    switch (tile)
+                    {
+                        case 1: TileQ6K<R1, FromBytes>(ref job, g, t0, codes); break;
+                        case 2: TileQ6K<R2, FromBytes>(ref job, g, t0, codes); break;
+                        case 3: TileQ6K<R3, FromBytes>(ref job, g, t0, codes); break;
+                        default: TileQ6K<R4, FromBytes>(ref job, g, t0, codes); break;
+                    }
+                    continue;
+                }
                 switch (job.Type, tile)
                 {
                     case (GgmlType.Q4_K, 1): TileQ4K<R1>(ref job, g, t0); break;
                     case (GgmlType.Q4_K, 2): TileQ4K<R2>(ref job, g, t0); break;
                     case (GgmlType.Q4_K, 3): TileQ4K<R3>(ref job, g, t0); break;
                     case (GgmlType.Q4_K, _): TileQ4K<R4>(ref job, g, t0); break;
-                    case (GgmlType.Q6_K, 1): TileQ6K<R1>(ref job, g, t0); break;
-                    case (GgmlType.Q6_K, 2): TileQ6K<R2>(ref job, g, t0); break;
-                    case (GgmlType.Q6_K, 3): TileQ6K<R3>(ref job, g, t0); break;
-                    default: TileQ6K<R4>(ref job, g, t0); break;
+                    case (GgmlType.Q6_K, 1): TileQ6K<R1, FromPacked>(ref job, g, t0, null); break;
+                    case (GgmlType.Q6_K, 2): TileQ6K<R2, FromPacked>(ref job, g, t0, null); break;
+                    case (GgmlType.Q6_K, 3): TileQ6K<R3, FromPacked>(ref job, g, t0, null); break;
+                    default: TileQ6K<R4, FromPacked>(ref job, g, t0, null); break;
                 }
             }
         }
     }
+
+    /// <summary>One group's Q6_K codes as whole bytes: per super-block, vector 8gp + k is step k of part gp.</summary>
+    private static void ExpandQ6K(byte* w, int superBlocks, byte* dst)
+    {
+        for (var b = 0; b < superBlocks; b++, w += Q6KRecord, dst += Q6KExpandedBytes)
+        {
+            for (var gp = 0; gp < 8; gp++)
+            {
+                int h = gp >> 2, j = gp & 3;
+                var ql = w + 32 * (16 * h + 8 * (j & 1));
+                var qh = w + 1024 + 32 * 8 * h;
+                var nibbleShift = Vector128.CreateScalar((ushort)(4 * (j >> 1)));
+                var highShift = Vector128.CreateScalar((ushort)(2 * j));
+                for (var k = 0; k < 8; k++) CodeQ6K(ql, qh, k, nibbleShift, highShift).Store(dst + 32 * (8 * gp + k));
+            }
+        }
+    }
+
+    /// <summary>Where a Q6_K kernel takes its codes: assembled from the packed ql/qh, or the expanded bytes.</summary>
+    private interface ICodeSource
+    {
+        static abstract bool Expanded { get; }
+    }
+
+    private readonly struct FromPacked : ICodeSource { public static bool Expanded => false; }
+    private readonly struct FromBytes : ICodeSource { public static bool Expanded => true; }
 
     /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
     private interface IRows
@@ -347,16 +413,19 @@ internal static unsafe class PackedKMatMul
         Madd(Pairs(c0, Broadcast(y)) + Pairs(c1, Broadcast(y + 4)), scale);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileQ6K<TR>(ref Job job, int g, int t0) where TR : struct, IRows
+    private static void TileQ6K<TR, TC>(ref Job job, int g, int t0, byte* expanded) where TR : struct, IRows where TC : struct, ICodeSource
     {
         var w = job.Weight + g * job.GroupBytes;
         var rowBytes = job.ActRowBytes;
         var a0 = job.Act + t0 * rowBytes;
         byte* a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        for (var b = 0; b < job.SuperBlocks; b++, w += Q6KRecord, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
+        for (var b = 0; b < job.SuperBlocks; b++, w += Q6KRecord, expanded += Q6KExpandedBytes, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
         {
-            for (var l = 0; l < Q6KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
+            if (!TC.Expanded)
+            {
+                for (var l = 0; l < Q6KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
+            }
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             // Part gp = 4h + j: elements 128h + 32j + 4k..4k + 3 at step k, sub-blocks 2gp (steps 0..3) and 2gp + 1.
             for (var gp = 0; gp < 8; gp++)
@@ -388,8 +457,17 @@ internal static unsafe class PackedKMatMul
                 byte* y0 = a0 + y, y1 = a1 + y, y2 = a2 + y, y3 = a3 + y;
                 for (var k = 0; k < 8; k += 2)
                 {
-                    var c0 = CodeQ6K(ql, qh, k, nibbleShift, highShift);
-                    var c1 = CodeQ6K(ql, qh, k + 1, nibbleShift, highShift);
+                    Vector256<byte> c0, c1;
+                    if (TC.Expanded)
+                    {
+                        c0 = Vector256.Load(expanded + 32 * (8 * gp + k));
+                        c1 = Vector256.Load(expanded + 32 * (8 * gp + k + 1));
+                    }
+                    else
+                    {
+                        c0 = CodeQ6K(ql, qh, k, nibbleShift, highShift);
+                        c1 = CodeQ6K(ql, qh, k + 1, nibbleShift, highShift);
+                    }
                     var scale = k < 4 ? first : second;
                     i0 += TwoSteps(c0, c1, y0 + 4 * k, scale);
                     if (TR.Count > 1) i1 += TwoSteps(c0, c1, y1 + 4 * k, scale);
