@@ -193,6 +193,10 @@ def compare(args):
     for c, a, b, ratio, rates in rows:
         print(f"{c:>7} {a:>18.1f} {b:>18.1f} {ratio:>7.3f}   {' '.join(f'{x:.0f}' for x in rates[0])} | {' '.join(f'{x:.0f}' for x in rates[1])}")
     overall = (totals[0][0] / totals[0][1]) / (totals[1][0] / totals[1][1])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"levels": [{"clients": c, "tok_s": [a, b], "rounds": rates} for c, a, b, _, rates in rows],
+                       "errors": errors}, f)
     print(f"throughput ratio {labels[0]} / {labels[1]}: {overall:.3f} overall (all tokens / all wall time, {args.rounds} alternating rounds per level), "
           f"errors: {errors}")
 
@@ -204,7 +208,8 @@ def main():
     ap.add_argument("--requests", type=int, default=4, help="requests per client, back to back")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--ignore-eos", action="store_true", help="ask for exactly --max-tokens tokens (ignore_eos)")
-    ap.add_argument("--json", help="also write the results to this file as JSON")
+    ap.add_argument("--json", help="also write the results to this file as JSON (with --compare: the per-level medians "
+                                   "of both servers and every round)")
     ap.add_argument("--compare", help="a second server's URL: alternate rounds on both and print the throughput ratio")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per level and server with --compare")
     ap.add_argument("--labels", default="A,B", help="names of --url and --compare in the output")
