@@ -89,8 +89,9 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
 
     /// <summary>
     /// Q8_0, Q4_0 and Q5_0 matrices get their output rows interleaved in eights (<see cref="PackedMatMul"/>), or in
-    /// sixteens on the avx512 set (<see cref="PackedMatMul512"/>), the same number of bytes as the file's; Q4_K and Q6_K matrices theirs interleaved in eights per super-block with the scales
-    /// unpacked (<see cref="PackedKMatMul"/>, ~1-6% more bytes); other types, and row lengths that are not whole blocks,
+    /// sixteens on the avx512 set (<see cref="PackedMatMul512"/>), the same number of bytes as the file's; Q4_K, Q5_K and
+    /// Q6_K matrices theirs interleaved in eights per super-block with the scales unpacked (<see cref="PackedKMatMul"/>,
+    /// 1-6% more bytes); other types, and row lengths that are not whole blocks,
     /// are returned as they are.
     /// </summary>
     public TensorView PrepareWeight(TensorView weight)

@@ -7,7 +7,7 @@ using Flywheel.Tensors;
 namespace Flywheel.Kernels.Cpu;
 
 /// <summary>
-/// Matmul on Q4_K and Q6_K weights rearranged once at load (<see cref="Pack"/>), for every activation row count: one
+/// Matmul on Q4_K, Q5_K and Q6_K weights rearranged once at load (<see cref="Pack"/>), for every activation row count: one
 /// decode row, a small decode batch, or a prompt.
 /// <para>
 /// Layout. Output rows are taken in groups of eight; a group stores, super-block after super-block, one record per
@@ -18,6 +18,8 @@ namespace Flywheel.Kernels.Cpu;
 /// <item>Q4_K (1,216 bytes for 8 × 144): the 128 qs bytes as stored, vector 8c + k holding dword k of qs chunk c (its
 /// low nibbles are sub-block 2c, its high nibbles 2c + 1); then the 6-bit scales and mins unpacked to one byte each
 /// (byte 8s + r, sub-block s of row r) so the kernel does not decode get_scale_min_k4; then d and dmin as floats.</item>
+/// <item>Q5_K (1,472 bytes for 8 × 176): Q4_K's record with qh inserted after the codes, vector k holding dword k of
+/// qh (bit s of its byte i is the fifth bit of element i of sub-block s).</item>
 /// <item>Q6_K (1,696 bytes for 8 × 210): ql as stored, vector 16h + 8p + k holding dword k of ql[64h + 32p ..]; qh,
 /// vector 8h + k holding dword k of qh[32h ..]; the sixteen int8 scales (byte 8g + r); d as floats.</item>
 /// </list>
@@ -25,8 +27,8 @@ namespace Flywheel.Kernels.Cpu;
 /// <para>
 /// Arithmetic. Activations are quantized to Q8_K exactly as the reference does. Codes are unsigned and go through
 /// pmaddubsw (u8 × s8 pairs into int16). Q4_K's int16 pair sums are added over the eight steps of a 32-sub-block
-/// (15·128·2·8 = 30 720 fits), Q6_K's over two steps (63·128·2·2 = 32 256), then pmaddwd against the row's scale in
-/// both halves of its lane widens them and applies the scale exactly. Q4_K's Σ min·bsum is one more pmaddwd per
+/// (15·128·2·8 = 30 720 fits), Q5_K's over four (31·128·2·4 = 31 744), Q6_K's over two steps (63·128·2·2 = 32 256), then pmaddwd against the row's scale in
+/// both halves of its lane widens them and applies the scale exactly. Q4_K's and Q5_K's Σ min·bsum is one more pmaddwd per
 /// sub-block against the activation's 16-sums; Q6_K's −32 offset comes back exactly as −32·Σ scale·bsum. So each
 /// super-block's Σ scale·dot and Σ min·bsum are the reference's integers, and the float combination,
 /// sum += d·d8·Σscale·dot − dmin·d8·Σmin·bsum, runs per lane in the reference's order with separate multiplies and
@@ -34,7 +36,8 @@ namespace Flywheel.Kernels.Cpu;
 /// cannot change a running sum that starts at +0).
 /// </para>
 /// A kernel call computes one group against up to four activation rows, loading each weight vector once for all of
-/// them; group chunks are sized to stay in L2 while activation tiles stream past.
+/// them; group chunks are sized to stay in L2 while activation tiles stream past. For prompts a thread first expands
+/// its chunk's Q6_K codes to whole bytes, since assembling them from ql and qh is most of the shared work per tile.
 /// </summary>
 internal static unsafe class PackedKMatMul
 {
@@ -45,6 +48,7 @@ internal static unsafe class PackedKMatMul
     private const int PrefetchDistance = 2048;
     private const int ChunkBytes = 192 * 1024;
     private const int Q4KRecord = 1216;
+    private const int Q5KRecord = 1472;
     private const int Q6KRecord = 1696;
     private const int Q8K = ActivationQuant.Q8_KBlockBytes;
 
@@ -62,11 +66,12 @@ internal static unsafe class PackedKMatMul
         public override string ToString() => "cpu: 8-row dword interleave of K-quant super-blocks";
     }
 
-    public static bool Supports(GgmlType type) => Avx2.IsSupported && type is GgmlType.Q4_K or GgmlType.Q6_K;
+    public static bool Supports(GgmlType type) => Avx2.IsSupported && type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     private static int RecordBytes(GgmlType type) => type switch
     {
         GgmlType.Q4_K => Q4KRecord,
+        GgmlType.Q5_K => Q5KRecord,
         GgmlType.Q6_K => Q6KRecord,
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
     };
@@ -106,18 +111,25 @@ internal static unsafe class PackedKMatMul
             for (var b = 0; b < n / 256; b++)
             {
                 var rec = dst + (long)b * record;
-                if (type == GgmlType.Q4_K)
+                if (type is GgmlType.Q4_K or GgmlType.Q5_K)
                 {
-                    var block = row + b * 144L;
-                    for (var v = 0; v < 32; v++) ((int*)rec)[8 * v + r] = ((int*)(block + 16))[v];
+                    var five = type == GgmlType.Q5_K;
+                    var block = row + b * (five ? 176L : 144L);
+                    var qs = block + (five ? 48 : 16);
+                    for (var v = 0; v < 32; v++) ((int*)rec)[8 * v + r] = ((int*)qs)[v];
+                    if (five)
+                    {
+                        for (var v = 0; v < 8; v++) ((int*)(rec + 1024))[8 * v + r] = ((int*)(block + 16))[v];
+                    }
+                    var scales = rec + (five ? 1280 : 1024);
                     for (var s = 0; s < 8; s++)
                     {
                         ScaleMinK4(s, block + 4, out var scale, out var min);
-                        rec[1024 + 8 * s + r] = (byte)scale;
-                        rec[1088 + 8 * s + r] = (byte)min;
+                        scales[8 * s + r] = (byte)scale;
+                        scales[64 + 8 * s + r] = (byte)min;
                     }
-                    ((float*)(rec + 1152))[r] = Half16.ToFloat(*(ushort*)block);
-                    ((float*)(rec + 1184))[r] = Half16.ToFloat(*(ushort*)(block + 2));
+                    ((float*)(scales + 128))[r] = Half16.ToFloat(*(ushort*)block);
+                    ((float*)(scales + 160))[r] = Half16.ToFloat(*(ushort*)(block + 2));
                 }
                 else
                 {
@@ -223,10 +235,14 @@ internal static unsafe class PackedKMatMul
                 }
                 switch (job.Type, tile)
                 {
-                    case (GgmlType.Q4_K, 1): TileQ4K<R1>(ref job, g, t0); break;
-                    case (GgmlType.Q4_K, 2): TileQ4K<R2>(ref job, g, t0); break;
-                    case (GgmlType.Q4_K, 3): TileQ4K<R3>(ref job, g, t0); break;
-                    case (GgmlType.Q4_K, _): TileQ4K<R4>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, 1): TileQ4K<R1, FourBit>(ref job, g, t0); break;
+                    case (GgmlType.Q5_K, 1): TileQ4K<R1, FiveBit>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, 2): TileQ4K<R2, FourBit>(ref job, g, t0); break;
+                    case (GgmlType.Q5_K, 2): TileQ4K<R2, FiveBit>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, 3): TileQ4K<R3, FourBit>(ref job, g, t0); break;
+                    case (GgmlType.Q5_K, 3): TileQ4K<R3, FiveBit>(ref job, g, t0); break;
+                    case (GgmlType.Q4_K, _): TileQ4K<R4, FourBit>(ref job, g, t0); break;
+                    case (GgmlType.Q5_K, _): TileQ4K<R4, FiveBit>(ref job, g, t0); break;
                     case (GgmlType.Q6_K, 1): TileQ6K<R1>(ref job, g, t0); break;
                     case (GgmlType.Q6_K, 2): TileQ6K<R2>(ref job, g, t0); break;
                     case (GgmlType.Q6_K, 3): TileQ6K<R3>(ref job, g, t0); break;
@@ -295,24 +311,43 @@ internal static unsafe class PackedKMatMul
         for (var r = 0; r < left; r++) y[r] = acc.GetElement(r);
     }
 
+    /// <summary>Q4_K (four-bit codes) or Q5_K (a fifth bit from qh), a constant of each kernel instantiation.</summary>
+    private interface IBits
+    {
+        static abstract bool Five { get; }
+    }
+
+    private readonly struct FourBit : IBits { public static bool Five => false; }
+    private readonly struct FiveBit : IBits { public static bool Five => true; }
+
     /// <summary>
-    /// One 32-sub-block of Q4_K for up to four activation rows: eight steps of nibbles (low or high, a constant after
-    /// inlining) into int16 pair sums, then × the rows' scale into the int32 accumulators.
+    /// One 32-sub-block s of Q4_K/Q5_K for up to four activation rows: eight steps of nibbles (low or high, a constant
+    /// after inlining; Q5_K ORs in bit s of its qh vectors as bit 4) into int16 pair sums, then × the rows' scale into
+    /// the int32 accumulators. Q5_K's codes reach 31, so its pair sums go to int32 every four steps (31·128·2·4 fits).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SubBlockQ4K<TR>(byte* codes, bool high, byte* scales, byte* y0, byte* y1, byte* y2, byte* y3,
-        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows
+    private static void SubBlockQ4K<TR, TB>(byte* codes, bool high, byte* qh, Vector128<ushort> s, byte* scales,
+        byte* y0, byte* y1, byte* y2, byte* y3,
+        ref Vector256<int> i0, ref Vector256<int> i1, ref Vector256<int> i2, ref Vector256<int> i3) where TR : struct, IRows where TB : struct, IBits
     {
-        Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
-        StepQ4K<TR>(codes, 0, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 1, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 2, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 3, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 4, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 5, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 6, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
-        StepQ4K<TR>(codes, 7, high, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
         var sc = Doubled(scales);
+        Vector256<short> p0 = default, p1 = default, p2 = default, p3 = default;
+        StepQ4K<TR, TB>(codes, 0, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 1, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 2, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 3, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        if (TB.Five)
+        {
+            i0 += Madd(p0, sc);
+            if (TR.Count > 1) i1 += Madd(p1, sc);
+            if (TR.Count > 2) i2 += Madd(p2, sc);
+            if (TR.Count > 3) i3 += Madd(p3, sc);
+            p0 = p1 = p2 = p3 = default;
+        }
+        StepQ4K<TR, TB>(codes, 4, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 5, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 6, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
+        StepQ4K<TR, TB>(codes, 7, high, qh, s, y0, y1, y2, y3, ref p0, ref p1, ref p2, ref p3);
         i0 += Madd(p0, sc);
         if (TR.Count > 1) i1 += Madd(p1, sc);
         if (TR.Count > 2) i2 += Madd(p2, sc);
@@ -320,11 +355,17 @@ internal static unsafe class PackedKMatMul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StepQ4K<TR>(byte* codes, int k, bool high, byte* y0, byte* y1, byte* y2, byte* y3,
-        ref Vector256<short> p0, ref Vector256<short> p1, ref Vector256<short> p2, ref Vector256<short> p3) where TR : struct, IRows
+    private static void StepQ4K<TR, TB>(byte* codes, int k, bool high, byte* qh, Vector128<ushort> s, byte* y0, byte* y1, byte* y2, byte* y3,
+        ref Vector256<short> p0, ref Vector256<short> p1, ref Vector256<short> p2, ref Vector256<short> p3) where TR : struct, IRows where TB : struct, IBits
     {
         var v = Vector256.Load(codes + 32 * k);
         var x = (high ? Vector256.ShiftRightLogical(v.AsUInt16(), 4).AsByte() : v) & Vector256.Create((byte)0x0F);
+        if (TB.Five)
+        {
+            // Bit s of each qh byte to bit 4 (16-bit shifts: the bits that cross into a neighbouring byte are masked).
+            var bits = Vector256.ShiftLeft(Avx2.ShiftRightLogical(Vector256.Load(qh + 32 * k).AsUInt16(), s), 4).AsByte();
+            x |= bits & Vector256.Create((byte)0x10);
+        }
         p0 += Pairs(x, Broadcast(y0 + 4 * k));
         if (TR.Count > 1) p1 += Pairs(x, Broadcast(y1 + 4 * k));
         if (TR.Count > 2) p2 += Pairs(x, Broadcast(y2 + 4 * k));
@@ -332,39 +373,43 @@ internal static unsafe class PackedKMatMul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileQ4K<TR>(ref Job job, int g, int t0) where TR : struct, IRows
+    private static void TileQ4K<TR, TB>(ref Job job, int g, int t0) where TR : struct, IRows where TB : struct, IBits
     {
+        var record = TB.Five ? Q5KRecord : Q4KRecord;
+        var scalesAt = TB.Five ? 1280 : 1024;   // then the mins (+64), d (+128) and dmin (+160)
         var w = job.Weight + g * job.GroupBytes;
         var rowBytes = job.ActRowBytes;
         var a0 = job.Act + t0 * rowBytes;
         byte* a1 = a0 + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
         Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-        for (var b = 0; b < job.SuperBlocks; b++, w += Q4KRecord, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
+        for (var b = 0; b < job.SuperBlocks; b++, w += record, a0 += Q8K, a1 += Q8K, a2 += Q8K, a3 += Q8K)
         {
-            for (var l = 0; l < Q4KRecord; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
+            for (var l = 0; l < record; l += 64) Sse.Prefetch0(w + PrefetchDistance + l);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             // Chunk c: codes w + 256c, sub-blocks 2c (low nibbles, activations 64c..) and 2c + 1 (high, 64c + 32..).
             for (var c = 0; c < 4; c++)
             {
                 var codes = w + 256 * c;
                 var y = 4 + 64 * c;
-                SubBlockQ4K<TR>(codes, false, w + 1024 + 16 * c, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+                SubBlockQ4K<TR, TB>(codes, false, w + 1024, Vector128.CreateScalar((ushort)(2 * c)), w + scalesAt + 16 * c,
+                    a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
                 y += 32;
-                SubBlockQ4K<TR>(codes, true, w + 1024 + 16 * c + 8, a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
+                SubBlockQ4K<TR, TB>(codes, true, w + 1024, Vector128.CreateScalar((ushort)(2 * c + 1)), w + scalesAt + 16 * c + 8,
+                    a0 + y, a1 + y, a2 + y, a3 + y, ref i0, ref i1, ref i2, ref i3);
             }
             // Σ min·bsum: sub-block s covers the activation's 16-sums 2s and 2s + 1, one dword.
             Vector256<int> m0 = default, m1 = default, m2 = default, m3 = default;
             for (var s = 0; s < 8; s++)
             {
-                var mins = Doubled(w + 1088 + 8 * s);
+                var mins = Doubled(w + scalesAt + 64 + 8 * s);
                 var o = 260 + 4 * s;
                 m0 += Madd(mins, Broadcast(a0 + o).AsInt16());
                 if (TR.Count > 1) m1 += Madd(mins, Broadcast(a1 + o).AsInt16());
                 if (TR.Count > 2) m2 += Madd(mins, Broadcast(a2 + o).AsInt16());
                 if (TR.Count > 3) m3 += Madd(mins, Broadcast(a3 + o).AsInt16());
             }
-            var d = Vector256.Load((float*)(w + 1152));
-            var dmin = Vector256.Load((float*)(w + 1184));
+            var d = Vector256.Load((float*)(w + scalesAt + 128));
+            var dmin = Vector256.Load((float*)(w + scalesAt + 160));
             acc0 += Combine(d, dmin, *(float*)a0, i0, m0);
             if (TR.Count > 1) acc1 += Combine(d, dmin, *(float*)a1, i1, m1);
             if (TR.Count > 2) acc2 += Combine(d, dmin, *(float*)a2, i2, m2);

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Flywheel.Kernels.Tests.Cpu;
 
 /// <summary>
-/// Q4_K and Q6_K weights prepared at load (<see cref="PackedKMatMul"/>) against the reference on the file's bytes, for
+/// Q4_K, Q5_K and Q6_K weights prepared at load (<see cref="PackedKMatMul"/>) against the reference on the file's bytes, for
 /// the row counts of a decode step (1), small batches and prompt tiles (2..17, 70), output counts that leave a partial
 /// group of eight, and row lengths from one super-block to 5120.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed unsafe class PackedKMatMulTests(ITestOutputHelper output)
     /// <summary>Exact per-super-block integer sums combined in the reference's float order: identical.</summary>
     public const float Tolerance = 0f;
 
-    private static readonly GgmlType[] Packed = [GgmlType.Q4_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Packed = [GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     public static TheoryData<string, GgmlType, int, int, int> Cases()
     {
