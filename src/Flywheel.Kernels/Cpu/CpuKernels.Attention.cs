@@ -27,6 +27,7 @@ public sealed unsafe partial class CpuKernels
         public int KvHeads;
         public int HeadDim;
         public float Scale;
+        public bool Wide;         // take the 512-bit paths (same per-lane chains, so the same results as 256-bit)
     }
 
     /// <summary>
@@ -77,7 +78,7 @@ public sealed unsafe partial class CpuKernels
             var job = new AttentionJob
             {
                 Query = q, Keys = k, Values = v, BlockTable = table, BlockShift = int.Log2(blockSize), Output = o, Positions = p,
-                Rows = rows, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale,
+                Rows = rows, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale, Wide = _avx512,
             };
             if (rows >= ReferenceKernels.TiledAttentionRows)
             {

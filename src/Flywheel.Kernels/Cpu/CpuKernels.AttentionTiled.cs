@@ -79,14 +79,16 @@ public sealed unsafe partial class CpuKernels
                     var q = job.Query + ((long)t * job.Heads + kvh * group + g) * d;
                     if (g + 1 < group)
                     {
-                        TileScores2(kt, q, q + d, d, nv, weights, weights2);
-                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
-                        SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d);
+                        if (job.Wide) TileScores2Wide(kt, q, q + d, d, nv, weights, weights2);
+                        else TileScores2(kt, q, q + d, d, nv, weights, weights2);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d, job.Wide);
+                        SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d, job.Wide);
                     }
                     else
                     {
-                        TileScores(kt, q, d, weights);
-                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
+                        if (job.Wide) TileScoresWide(kt, q, d, weights);
+                        else TileScores(kt, q, d, weights);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d, job.Wide);
                     }
                 }
             }
@@ -107,10 +109,11 @@ public sealed unsafe partial class CpuKernels
     /// <summary>
     /// One query's step over a tile whose raw scores are in <paramref name="weights"/>: scale, mask positions from
     /// <paramref name="nv"/> on, move the running maximum (rescaling accumulator and sum), exponentiate, add the tile's
-    /// sum, and accumulate the weighted values.
+    /// sum, and accumulate the weighted values. The softmax stays 256-bit in both sets (its exp and double sum are then
+    /// the same lane for lane), so <paramref name="wide"/> changes only the width of the value accumulation.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SoftmaxAndValues(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, float* vf, int d)
+    private static void SoftmaxAndValues(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, float* vf, int d, bool wide)
     {
         var vectors = (nv + 7) / 8;
         var vmax = Vector256.Create(float.NegativeInfinity);
@@ -142,7 +145,8 @@ public sealed unsafe partial class CpuKernels
             total += lo + hi;
         }
         *sumSlot += (float)Vector256.Sum(total);
-        AccumulateValues(acc, vf, weights, nv, d);
+        if (wide) AccumulateValuesWide(acc, vf, weights, nv, d);
+        else AccumulateValues(acc, vf, weights, nv, d);
     }
 
     /// <summary>

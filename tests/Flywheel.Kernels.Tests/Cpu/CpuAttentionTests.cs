@@ -105,8 +105,66 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
             data.Add(set, 6, 3, 40, 129, 200);
             data.Add(set, 2, 1, 8, 64, 5125);
             data.Add(set, 4, 2, 12, 80, 81);
+            // The 512-bit tiled path's edges: ragged query tiles (65, 127 rows), an odd key count, a long prompt.
+            data.Add(set, 14, 2, 64, 127, 301);
+            data.Add(set, 8, 2, 128, 65, 97);
+            data.Add(set, 14, 2, 64, 520, 521);
         }
         return data;
+    }
+
+    /// <summary>
+    /// heads, kvHeads, headDim, rows, context for <see cref="Wide_attention_is_bit_identical_to_256_bit"/>: head sizes 64
+    /// and 128 (whole 64-float blocks), 40 and 24 (16-float steps and a tail of 8), 8 (the tail alone); odd key counts;
+    /// 64, 65, 127 and 520 query rows for the tiled path, 1 and 5 rows for the step-by-step one.
+    /// </summary>
+    public static TheoryData<int, int, int, int, int> WideCases() => new()
+    {
+        { 14, 2, 64, 64, 64 },
+        { 14, 2, 64, 65, 131 },
+        { 14, 2, 64, 127, 127 },
+        { 14, 2, 64, 520, 777 },
+        { 8, 2, 128, 64, 65 },
+        { 8, 2, 128, 127, 333 },
+        { 8, 2, 128, 513, 513 },
+        { 6, 3, 40, 129, 200 },
+        { 4, 2, 24, 65, 99 },
+        { 2, 1, 8, 66, 67 },
+        { 14, 2, 64, 1, 1 },
+        { 14, 2, 64, 1, 299 },
+        { 8, 2, 128, 5, 77 },
+        { 6, 3, 40, 3, 41 },
+    };
+
+    /// <summary>
+    /// The 512-bit paths put independent positions or head dimensions in their lanes and keep each lane's chain, so
+    /// "avx512" must give exactly what "avx2" gives (a stronger check than the tolerance against the reference).
+    /// </summary>
+    [AcceleratedTheory]
+    [MemberData(nameof(WideCases))]
+    public void Wide_attention_is_bit_identical_to_256_bit(int heads, int kvHeads, int headDim, int rows, int context)
+    {
+        if (!CpuKernels.Avx512Supported)
+        {
+            output.WriteLine("this CPU lacks AVX-512: nothing to compare");
+            return;
+        }
+        var (q, k, v, table, positions) = Inputs(heads, kvHeads, headDim, rows, context);
+        var scale = 1 / MathF.Sqrt(headDim);
+        foreach (var (narrow, wide) in new[] { ("avx2", "avx512"), ("avx2-1t", "avx512-1t") })
+        {
+            var expected = new float[q.Length];
+            var actual = new float[q.Length];
+            var a = KernelSetParity.Get(narrow);
+            var b = KernelSetParity.Get(wide);
+            a.Attention(q, k, v, table, Block, expected, rows, heads, kvHeads, headDim, positions, scale, new float[a.AttentionScratchFloats(context, heads, headDim)]);
+            b.Attention(q, k, v, table, Block, actual, rows, heads, kvHeads, headDim, positions, scale, new float[b.AttentionScratchFloats(context, heads, headDim)]);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.True(BitConverter.SingleToUInt32Bits(expected[i]) == BitConverter.SingleToUInt32Bits(actual[i]),
+                    $"{wide} output {i}: {actual[i]:R}, {narrow} {expected[i]:R}");
+            }
+        }
     }
 
     [AcceleratedTheory]

@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Flywheel.Kernels.Cpu;
+
+/// <summary>
+/// The 512-bit halves of the tiled attention (the "avx512" set). Lanes hold independent key positions (scores) or
+/// independent head dimensions (values), and each lane runs the very multiply-add chain of the 256-bit path, so the
+/// results are the same bit for bit; only the number of instructions per tile drops.
+/// </summary>
+public sealed unsafe partial class CpuKernels
+{
+    /// <summary><see cref="TileScores"/> with 16 positions per vector: the 64 chains in four registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScoresWide(float* kt, float* q, int d, float* scores)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = Vector512<float>.Zero;
+        var a2 = Vector512<float>.Zero;
+        var a3 = Vector512<float>.Zero;
+        var k = kt;
+        for (var i = 0; i < d; i++, k += KvTile)
+        {
+            var b = Vector512.Create(q[i]);
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k), b, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 16), b, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 32), b, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 48), b, a3);
+        }
+        a0.Store(scores);
+        a1.Store(scores + 16);
+        a2.Store(scores + 32);
+        a3.Store(scores + 48);
+    }
+
+    /// <summary>
+    /// <see cref="TileScores2"/> with 16 positions per vector: all 64 positions in one pass when the row sees more
+    /// than 32 of them (eight chains), else only the first 32 (four chains).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScores2Wide(float* kt, float* qa, float* qb, int d, int nv, float* scoresA, float* scoresB)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = Vector512<float>.Zero;
+        var b0 = Vector512<float>.Zero;
+        var b1 = Vector512<float>.Zero;
+        var k = kt;
+        if (nv > 32)
+        {
+            var a2 = Vector512<float>.Zero;
+            var a3 = Vector512<float>.Zero;
+            var b2 = Vector512<float>.Zero;
+            var b3 = Vector512<float>.Zero;
+            for (var i = 0; i < d; i++, k += KvTile)
+            {
+                var x = Vector512.Create(qa[i]);
+                var y = Vector512.Create(qb[i]);
+                var k0 = Vector512.Load(k);
+                var k1 = Vector512.Load(k + 16);
+                var k2 = Vector512.Load(k + 32);
+                var k3 = Vector512.Load(k + 48);
+                a0 = Vector512.FusedMultiplyAdd(k0, x, a0);
+                b0 = Vector512.FusedMultiplyAdd(k0, y, b0);
+                a1 = Vector512.FusedMultiplyAdd(k1, x, a1);
+                b1 = Vector512.FusedMultiplyAdd(k1, y, b1);
+                a2 = Vector512.FusedMultiplyAdd(k2, x, a2);
+                b2 = Vector512.FusedMultiplyAdd(k2, y, b2);
+                a3 = Vector512.FusedMultiplyAdd(k3, x, a3);
+                b3 = Vector512.FusedMultiplyAdd(k3, y, b3);
+            }
+            a2.Store(scoresA + 32);
+            a3.Store(scoresA + 48);
+            b2.Store(scoresB + 32);
+            b3.Store(scoresB + 48);
+        }
+        else
+        {
+            for (var i = 0; i < d; i++, k += KvTile)
+            {
+                var x = Vector512.Create(qa[i]);
+                var y = Vector512.Create(qb[i]);
+                var k0 = Vector512.Load(k);
+                var k1 = Vector512.Load(k + 16);
+                a0 = Vector512.FusedMultiplyAdd(k0, x, a0);
+                b0 = Vector512.FusedMultiplyAdd(k0, y, b0);
+                a1 = Vector512.FusedMultiplyAdd(k1, x, a1);
+                b1 = Vector512.FusedMultiplyAdd(k1, y, b1);
+            }
+        }
+        a0.Store(scoresA);
+        a1.Store(scoresA + 16);
+        b0.Store(scoresB);
+        b1.Store(scoresB + 16);
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateValues"/> with 16 head dimensions per vector: 64 at a time in four chains, then 16, then the
+    /// 256-bit step for a tail of 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateValuesWide(float* acc, float* v, float* w, int n, int d)
+    {
+        var i = 0;
+        for (; i + 64 <= d; i += 64)
+        {
+            var a0 = Vector512.Load(acc + i);
+            var a1 = Vector512.Load(acc + i + 16);
+            var a2 = Vector512.Load(acc + i + 32);
+            var a3 = Vector512.Load(acc + i + 48);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d)
+            {
+                var p = Vector512.Create(w[j]);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(vr), p, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Load(vr + 16), p, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Load(vr + 32), p, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Load(vr + 48), p, a3);
+            }
+            a0.Store(acc + i);
+            a1.Store(acc + i + 16);
+            a2.Store(acc + i + 32);
+            a3.Store(acc + i + 48);
+        }
+        for (; i + 16 <= d; i += 16)
+        {
+            var a = Vector512.Load(acc + i);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d) a = Vector512.FusedMultiplyAdd(Vector512.Load(vr), Vector512.Create(w[j]), a);
+            a.Store(acc + i);
+        }
+        for (; i < d; i += 8)
+        {
+            var a = Vector256.Load(acc + i);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d) a = Vector256.FusedMultiplyAdd(Vector256.Load(vr), Vector256.Create(w[j]), a);
+            a.Store(acc + i);
+        }
+    }
+}
