@@ -81,14 +81,32 @@ public sealed unsafe partial class CpuKernels
                     {
                         if (job.Wide) TileScores2Wide(kt, q, q + d, d, nv, weights, weights2);
                         else TileScores2(kt, q, q + d, d, nv, weights, weights2);
-                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d, job.Wide);
-                        SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d, job.Wide);
+                        if (job.Wide)
+                        {
+                            // Both queries' weights first, then one pass over the values feeds both accumulators.
+                            TileSoftmax(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, d);
+                            TileSoftmax(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, d);
+                            AccumulateValues2Wide(acc + (long)qi * d, acc + (long)(qi + 1) * d, vf, weights, weights2, nv, d);
+                        }
+                        else
+                        {
+                            SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
+                            SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d);
+                        }
                     }
                     else
                     {
-                        if (job.Wide) TileScoresWide(kt, q, d, weights);
-                        else TileScores(kt, q, d, weights);
-                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d, job.Wide);
+                        if (job.Wide)
+                        {
+                            TileScoresWide(kt, q, d, weights);
+                            TileSoftmax(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, d);
+                            AccumulateValuesWide(acc + (long)qi * d, vf, weights, nv, d);
+                        }
+                        else
+                        {
+                            TileScores(kt, q, d, weights);
+                            SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
+                        }
                     }
                 }
             }
@@ -109,11 +127,23 @@ public sealed unsafe partial class CpuKernels
     /// <summary>
     /// One query's step over a tile whose raw scores are in <paramref name="weights"/>: scale, mask positions from
     /// <paramref name="nv"/> on, move the running maximum (rescaling accumulator and sum), exponentiate, add the tile's
-    /// sum, and accumulate the weighted values. The softmax stays 256-bit in both sets (its exp and double sum are then
-    /// the same lane for lane), so <paramref name="wide"/> changes only the width of the value accumulation.
+    /// sum, and accumulate the weighted values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SoftmaxAndValues(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, float* vf, int d, bool wide)
+    private static void SoftmaxAndValues(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, float* vf, int d)
+    {
+        TileSoftmax(weights, nv, scale, acc, maxSlot, sumSlot, d);
+        AccumulateValues(acc, vf, weights, nv, d);
+    }
+
+    /// <summary>
+    /// The softmax half of <see cref="SoftmaxAndValues"/>: leaves the tile's weights exp(s − max) in
+    /// <paramref name="weights"/> (zero from <paramref name="nv"/> on) with the accumulator and sum already rescaled.
+    /// Both kernel widths take it as it is (Vector512.Exp is far slower here than two Vector256.Exp), so the weights
+    /// and sums are the same in both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileSoftmax(float* weights, int nv, Vector256<float> scale, float* acc, float* maxSlot, float* sumSlot, int d)
     {
         var vectors = (nv + 7) / 8;
         var vmax = Vector256.Create(float.NegativeInfinity);
@@ -145,8 +175,6 @@ public sealed unsafe partial class CpuKernels
             total += lo + hi;
         }
         *sumSlot += (float)Vector256.Sum(total);
-        if (wide) AccumulateValuesWide(acc, vf, weights, nv, d);
-        else AccumulateValues(acc, vf, weights, nv, d);
     }
 
     /// <summary>
