@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flywheel.Kernels.Reference;
 
 namespace Flywheel.Kernels.Cpu;
@@ -51,7 +52,9 @@ public sealed unsafe partial class CpuKernels
         for (var c = 0; c < end; c += KvTile)
         {
             var n = Math.Min(KvTile, end - c);
-            for (var j = 0; j < n; j++)
+            var j8 = n & ~7;
+            for (var j = 0; j < j8; j += 8) ConvertKeys8(ref job, c + j, kvh, blockMask, kvStride, kt + j, vf + j * d);
+            for (var j = j8; j < n; j++)
             {
                 var p = c + j;
                 var row = (long)((job.BlockTable[p >> job.BlockShift] << job.BlockShift) | (p & blockMask)) * kvStride + kvh * d;
@@ -121,6 +124,63 @@ public sealed unsafe partial class CpuKernels
                 var dst = job.Output + ((long)t * job.Heads + kvh * group + g) * d;
                 for (var i = 0; i < d; i += 8) (Vector256.Load(acc + (long)qi * d + i) * inv).Store(dst + i);
             }
+        }
+    }
+
+    /// <summary>
+    /// Positions p..p+7 of the tile: keys converted from F16 and transposed eight dimensions at a time with an 8×8
+    /// shuffle (into <paramref name="kt"/>, rows KvTile floats apart), values converted as they lie.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ConvertKeys8(ref AttentionJob job, int p, int kvh, int blockMask, long kvStride, float* kt, float* vf)
+    {
+        var d = job.HeadDim;
+        var rows = stackalloc long[8];
+        for (var m = 0; m < 8; m++)
+        {
+            var q = p + m;
+            rows[m] = (long)((job.BlockTable[q >> job.BlockShift] << job.BlockShift) | (q & blockMask)) * kvStride + kvh * d;
+        }
+        for (var i = 0; i < d; i += 8)
+        {
+            var r0 = HalfToFloat(Vector128.Load(job.Keys + rows[0] + i));
+            var r1 = HalfToFloat(Vector128.Load(job.Keys + rows[1] + i));
+            var r2 = HalfToFloat(Vector128.Load(job.Keys + rows[2] + i));
+            var r3 = HalfToFloat(Vector128.Load(job.Keys + rows[3] + i));
+            var r4 = HalfToFloat(Vector128.Load(job.Keys + rows[4] + i));
+            var r5 = HalfToFloat(Vector128.Load(job.Keys + rows[5] + i));
+            var r6 = HalfToFloat(Vector128.Load(job.Keys + rows[6] + i));
+            var r7 = HalfToFloat(Vector128.Load(job.Keys + rows[7] + i));
+            var t0 = Avx.UnpackLow(r0, r1);
+            var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5);
+            var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7);
+            var t7 = Avx.UnpackHigh(r6, r7);
+            // u0..u3: dimensions 0..3 of positions 0..3 (low half) and 4..7 of them (high half); u4..u7 the same for positions 4..7.
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            var k = kt + i * KvTile;
+            Avx.Permute2x128(u0, u4, 0x20).Store(k);
+            Avx.Permute2x128(u1, u5, 0x20).Store(k + KvTile);
+            Avx.Permute2x128(u2, u6, 0x20).Store(k + 2 * KvTile);
+            Avx.Permute2x128(u3, u7, 0x20).Store(k + 3 * KvTile);
+            Avx.Permute2x128(u0, u4, 0x31).Store(k + 4 * KvTile);
+            Avx.Permute2x128(u1, u5, 0x31).Store(k + 5 * KvTile);
+            Avx.Permute2x128(u2, u6, 0x31).Store(k + 6 * KvTile);
+            Avx.Permute2x128(u3, u7, 0x31).Store(k + 7 * KvTile);
+        }
+        for (var m = 0; m < 8; m++)
+        {
+            for (var i = 0; i < d; i += 8) HalfToFloat(Vector128.Load(job.Values + rows[m] + i)).Store(vf + m * d + i);
         }
     }
 
