@@ -34,8 +34,8 @@ public sealed unsafe partial class CpuKernels
         var kvStride = (long)job.KvHeads * d;
         var blockMask = (1 << job.BlockShift) - 1;
 
-        // Scratch: keys of a tile transposed [d, tile], values [tile, d], accumulators [queries, d], maxima, sums, weights [2, tile].
-        var kt = AttentionScratch(2 * KvTile * d + queries * d + 2 * queries + 2 * KvTile);
+        // Scratch: keys of a tile transposed [d, tile], values [tile, d], accumulators [queries, d], maxima, sums, weights [3, tile].
+        var kt = AttentionScratch(2 * KvTile * d + queries * d + 2 * queries + 3 * KvTile);
         var vf = kt + KvTile * d;
         var acc = vf + KvTile * d;
         var maxes = acc + queries * d;
@@ -75,6 +75,13 @@ public sealed unsafe partial class CpuKernels
                 var visible = job.Positions[t] + 1 - c;
                 if (visible <= 0) continue;
                 var nv = Math.Min(KvTile, visible);
+                if (job.Wide)
+                {
+                    var first = (t - t0) * group;
+                    TiledRowWide(kt, vf, job.Query + ((long)t * job.Heads + kvh * group) * d, group, d, nv, scale,
+                        acc + (long)first * d, maxes + first, sums + first, weights);
+                    continue;
+                }
                 // Query heads in pairs: one pass over the transposed keys serves both (fewer loads per multiply-add).
                 for (var g = 0; g < group; g += 2)
                 {
@@ -82,34 +89,14 @@ public sealed unsafe partial class CpuKernels
                     var q = job.Query + ((long)t * job.Heads + kvh * group + g) * d;
                     if (g + 1 < group)
                     {
-                        if (job.Wide) TileScores2Wide(kt, q, q + d, d, nv, weights, weights2);
-                        else TileScores2(kt, q, q + d, d, nv, weights, weights2);
-                        if (job.Wide)
-                        {
-                            // Both queries' weights first, then one pass over the values feeds both accumulators.
-                            TileSoftmax(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, d);
-                            TileSoftmax(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, d);
-                            AccumulateValues2Wide(acc + (long)qi * d, acc + (long)(qi + 1) * d, vf, weights, weights2, nv, d);
-                        }
-                        else
-                        {
-                            SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
-                            SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d);
-                        }
+                        TileScores2(kt, q, q + d, d, nv, weights, weights2);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
+                        SoftmaxAndValues(weights2, nv, scale, acc + (long)(qi + 1) * d, maxes + qi + 1, sums + qi + 1, vf, d);
                     }
                     else
                     {
-                        if (job.Wide)
-                        {
-                            TileScoresWide(kt, q, d, weights);
-                            TileSoftmax(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, d);
-                            AccumulateValuesWide(acc + (long)qi * d, vf, weights, nv, d);
-                        }
-                        else
-                        {
-                            TileScores(kt, q, d, weights);
-                            SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
-                        }
+                        TileScores(kt, q, d, weights);
+                        SoftmaxAndValues(weights, nv, scale, acc + (long)qi * d, maxes + qi, sums + qi, vf, d);
                     }
                 }
             }

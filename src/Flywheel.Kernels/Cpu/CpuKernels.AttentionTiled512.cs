@@ -10,6 +10,136 @@ namespace Flywheel.Kernels.Cpu;
 /// </summary>
 public sealed unsafe partial class CpuKernels
 {
+    /// <summary>
+    /// One query row's step over a tile for the <paramref name="group"/> query heads of a KV head (queries and their
+    /// accumulators, maxima and sums consecutive): heads in threes while an odd number is left, then in pairs, so that
+    /// each key and value vector loaded feeds several multiply-adds (a group of 7 goes 3 + 2 + 2).
+    /// <paramref name="w"/> holds three tiles of weights.
+    /// </summary>
+    private static void TiledRowWide(float* kt, float* vf, float* q, int group, int d, int nv, Vector256<float> scale,
+        float* acc, float* maxes, float* sums, float* w)
+    {
+        var w2 = w + KvTile;
+        var w3 = w2 + KvTile;
+        for (var g = 0; g < group;)
+        {
+            var left = group - g;
+            var qg = q + (long)g * d;
+            var ag = acc + (long)g * d;
+            if (left == 1)
+            {
+                TileScoresWide(kt, qg, d, w);
+                TileSoftmax(w, nv, scale, ag, maxes + g, sums + g, d);
+                AccumulateValuesWide(ag, vf, w, nv, d);
+                g++;
+            }
+            else if (left % 2 == 1)
+            {
+                TileScores3Wide(kt, qg, d, nv, w);
+                TileSoftmax(w, nv, scale, ag, maxes + g, sums + g, d);
+                TileSoftmax(w2, nv, scale, ag + d, maxes + g + 1, sums + g + 1, d);
+                TileSoftmax(w3, nv, scale, ag + 2 * d, maxes + g + 2, sums + g + 2, d);
+                AccumulateValues3Wide(ag, vf, w, nv, d);
+                g += 3;
+            }
+            else
+            {
+                // Both queries' weights first, then one pass over the values feeds both accumulators.
+                TileScores2Wide(kt, qg, qg + d, d, nv, w, w2);
+                TileSoftmax(w, nv, scale, ag, maxes + g, sums + g, d);
+                TileSoftmax(w2, nv, scale, ag + d, maxes + g + 1, sums + g + 1, d);
+                AccumulateValues2Wide(ag, ag + d, vf, w, w2, nv, d);
+                g += 2;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scores of three consecutive queries (<paramref name="q"/>, d floats apart) into three consecutive tiles of
+    /// <paramref name="scores"/>, 32 positions at a time (six chains; the second 32 only when the row sees them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileScores3Wide(float* kt, float* q, int d, int nv, float* scores)
+    {
+        var qa = q;
+        var qb = q + d;
+        var qc = q + 2 * d;
+        for (var half = 0; half < nv; half += 32)
+        {
+            var a0 = Vector512<float>.Zero;
+            var a1 = Vector512<float>.Zero;
+            var b0 = Vector512<float>.Zero;
+            var b1 = Vector512<float>.Zero;
+            var c0 = Vector512<float>.Zero;
+            var c1 = Vector512<float>.Zero;
+            var k = kt + half;
+            for (var i = 0; i < d; i++, k += KvTile)
+            {
+                var k0 = Vector512.Load(k);
+                var k1 = Vector512.Load(k + 16);
+                var x = Vector512.Create(qa[i]);
+                a0 = Vector512.FusedMultiplyAdd(k0, x, a0);
+                a1 = Vector512.FusedMultiplyAdd(k1, x, a1);
+                var y = Vector512.Create(qb[i]);
+                b0 = Vector512.FusedMultiplyAdd(k0, y, b0);
+                b1 = Vector512.FusedMultiplyAdd(k1, y, b1);
+                var z = Vector512.Create(qc[i]);
+                c0 = Vector512.FusedMultiplyAdd(k0, z, c0);
+                c1 = Vector512.FusedMultiplyAdd(k1, z, c1);
+            }
+            a0.Store(scores + half);
+            a1.Store(scores + half + 16);
+            b0.Store(scores + KvTile + half);
+            b1.Store(scores + KvTile + half + 16);
+            c0.Store(scores + 2 * KvTile + half);
+            c1.Store(scores + 2 * KvTile + half + 16);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateValuesWide"/> for three consecutive accumulators (d floats apart) with weights in three
+    /// consecutive tiles: 32 dimensions at a time, each value vector loaded feeding three chains.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AccumulateValues3Wide(float* acc, float* v, float* w, int n, int d)
+    {
+        var i = 0;
+        for (; i + 32 <= d; i += 32)
+        {
+            var a0 = Vector512.Load(acc + i);
+            var a1 = Vector512.Load(acc + i + 16);
+            var b0 = Vector512.Load(acc + d + i);
+            var b1 = Vector512.Load(acc + d + i + 16);
+            var c0 = Vector512.Load(acc + 2 * d + i);
+            var c1 = Vector512.Load(acc + 2 * d + i + 16);
+            var vr = v + i;
+            for (var j = 0; j < n; j++, vr += d)
+            {
+                var v0 = Vector512.Load(vr);
+                var v1 = Vector512.Load(vr + 16);
+                var x = Vector512.Create(w[j]);
+                a0 = Vector512.FusedMultiplyAdd(v0, x, a0);
+                a1 = Vector512.FusedMultiplyAdd(v1, x, a1);
+                var y = Vector512.Create(w[KvTile + j]);
+                b0 = Vector512.FusedMultiplyAdd(v0, y, b0);
+                b1 = Vector512.FusedMultiplyAdd(v1, y, b1);
+                var z = Vector512.Create(w[2 * KvTile + j]);
+                c0 = Vector512.FusedMultiplyAdd(v0, z, c0);
+                c1 = Vector512.FusedMultiplyAdd(v1, z, c1);
+            }
+            a0.Store(acc + i);
+            a1.Store(acc + i + 16);
+            b0.Store(acc + d + i);
+            b1.Store(acc + d + i + 16);
+            c0.Store(acc + 2 * d + i);
+            c1.Store(acc + 2 * d + i + 16);
+        }
+        if (i < d)
+        {
+            for (var m = 0; m < 3; m++) AccumulateValuesWide(acc + m * d + i, v + i, w + m * KvTile, n, d - i, d);
+        }
+    }
+
     /// <summary><see cref="TileScores"/> with 16 positions per vector: the 64 chains in four registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void TileScoresWide(float* kt, float* q, int d, float* scores)

@@ -115,7 +115,8 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
 
     /// <summary>
     /// heads, kvHeads, headDim, rows, context for <see cref="Wide_attention_is_bit_identical_to_256_bit"/>: head sizes 64
-    /// and 128 (whole 64-float blocks), 40 and 24 (16-float steps and a tail of 8), 8 (the tail alone); odd key counts;
+    /// and 128 (whole 64-float blocks), 40 and 24 (16-float steps and a tail of 8), 8 (the tail alone); head groups of
+    /// 1 to 7; odd key counts;
     /// 64, 65, 127 and 520 query rows for the tiled path, 1 and 5 rows for the step-by-step one.
     /// </summary>
     public static TheoryData<int, int, int, int, int> WideCases() => new()
@@ -130,6 +131,10 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
         { 6, 3, 40, 129, 200 },
         { 4, 2, 24, 65, 99 },
         { 2, 1, 8, 66, 67 },
+        // Head groups of 1 (one query at a time), 5 (three then two) and 7 with a head under 32 floats (tails only).
+        { 4, 4, 64, 65, 90 },
+        { 5, 1, 40, 64, 70 },
+        { 7, 1, 24, 66, 67 },
         { 14, 2, 64, 1, 1 },
         { 14, 2, 64, 1, 299 },
         { 8, 2, 128, 5, 77 },
