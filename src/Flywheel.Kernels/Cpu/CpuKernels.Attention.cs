@@ -113,15 +113,17 @@ public sealed unsafe partial class CpuKernels
         var visible = job.Positions[t] + 1;
         var kvStride = (long)job.KvHeads * d;
 
-        // Scratch: q16 [group, d], acc [group, d], keys and values of a block [AttentionBlock, d] each, scores [block].
-        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + 2 * AttentionBlock + 2 * group);
+        // Scratch: q16 [group, d], acc [group, d], keys and values of a block [AttentionBlock, d] each, scores and
+        // weights [group, block] each, running maxima and sums [group] each, raised-maximum masks [group].
+        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + 2 * group * AttentionBlock + 3 * group);
         var acc = q16 + group * d;
         var kf = acc + group * d;
         var vf = kf + AttentionBlock * d;
         var scores = vf + AttentionBlock * d;
-        var exps = scores + AttentionBlock;
-        var maxes = exps + AttentionBlock;
+        var exps = scores + group * AttentionBlock;
+        var maxes = exps + group * AttentionBlock;
         var sums = maxes + group;
+        var raisedAt = (int*)(sums + group);
 
         var firstHead = kvh * group;
         for (var g = 0; g < group; g++)
@@ -137,6 +139,7 @@ public sealed unsafe partial class CpuKernels
         }
 
         var scale = job.Scale;
+        var wide = job.Wide && d % 16 == 0;
         for (var j0 = 0; j0 < visible; j0 += AttentionBlock)
         {
             var n = Math.Min(AttentionBlock, visible - j0);
@@ -151,58 +154,77 @@ public sealed unsafe partial class CpuKernels
                     HalfToFloat(Vector128.Load(job.Values + row + i)).Store(vf + jj * d + i);
                 }
             }
+            // Scores and softmax weights for every head of the group first, then the accumulator updates position by
+            // position with the heads interleaved: each head's chain of rounded multiply-adds is the same as before, but
+            // the group's chains are independent, so they overlap instead of each waiting on its own previous position.
             for (var g = 0; g < group; g++)
             {
                 var qg = q16 + g * d;
-                for (var jj = 0; jj < n; jj++) scores[jj] = Dot(kf + jj * d, qg, d) * scale;
+                var sg = scores + g * AttentionBlock;
+                if (wide) for (var jj = 0; jj < n; jj++) sg[jj] = DotWide(kf + jj * d, qg, d) * scale;
+                else for (var jj = 0; jj < n; jj++) sg[jj] = Dot(kf + jj * d, qg, d) * scale;
 
                 // The reference's online softmax, position by position: a new maximum rescales the accumulator by
                 // exp(old − new) and adds its value with weight 1; any other position adds with exp(s − max).
+                var eg = exps + g * AttentionBlock;
                 var max = maxes[g];
                 var newMax = 0; // bit jj set where position jj raised the maximum
                 for (var jj = 0; jj < n; jj++)
                 {
-                    var sc = scores[jj];
+                    var sc = sg[jj];
                     if (sc > max)
                     {
-                        exps[jj] = max - sc;
+                        eg[jj] = max - sc;
                         max = sc;
                         newMax |= 1 << jj;
                     }
                     else
                     {
-                        exps[jj] = sc - max;
+                        eg[jj] = sc - max;
                     }
                 }
                 maxes[g] = max;
+                raisedAt[g] = newMax;
                 // MathF.Exp as the reference: Vector256.Exp can differ by an ulp, and an ulp in a softmax weight is
                 // enough to move an F16 accumulator rounding and, at near-ties, a greedy token.
-                for (var jj = 0; jj < n; jj++) exps[jj] = MathF.Exp(exps[jj]);
+                for (var jj = 0; jj < n; jj++) eg[jj] = MathF.Exp(eg[jj]);
+            }
 
-                var ag = acc + g * d;
-                var sum = sums[g];
-                for (var jj = 0; jj < n; jj++)
+            for (var jj = 0; jj < n; jj++)
+            {
+                var vr = vf + jj * d;
+                for (var g = 0; g < group; g++)
                 {
+                    var ag = acc + g * d;
                     float ms = 1f, vs = 1f;
-                    if ((newMax & (1 << jj)) != 0)
+                    var raised = (raisedAt[g] & (1 << jj)) != 0;
+                    if (raised) ms = exps[g * AttentionBlock + jj];
+                    else vs = exps[g * AttentionBlock + jj];
+                    if (wide)
                     {
-                        ms = exps[jj];
-                        var vms = Vector256.Create(ms);
-                        for (var i = 0; i < d; i += 8) RoundToHalf(Vector256.Load(ag + i) * vms).Store(ag + i);
+                        // Same per-element steps as the 256-bit loop below, sixteen lanes at a time.
+                        var vms = Vector512.Create(ms);
+                        var vp = Vector512.Create(vs);
+                        for (var i = 0; i < d; i += 16)
+                        {
+                            var a = Vector512.Load(ag + i);
+                            if (raised) a = RoundToHalf(a * vms);
+                            RoundToHalf(Vector512.FusedMultiplyAdd(Vector512.Load(vr + i), vp, a)).Store(ag + i);
+                        }
                     }
                     else
                     {
-                        vs = exps[jj];
+                        var vms = Vector256.Create(ms);
+                        var vp = Vector256.Create(vs);
+                        for (var i = 0; i < d; i += 8)
+                        {
+                            var a = Vector256.Load(ag + i);
+                            if (raised) a = RoundToHalf(a * vms);
+                            RoundToHalf(Vector256.FusedMultiplyAdd(Vector256.Load(vr + i), vp, a)).Store(ag + i);
+                        }
                     }
-                    var vp = Vector256.Create(vs);
-                    var vr = vf + jj * d;
-                    for (var i = 0; i < d; i += 8)
-                    {
-                        RoundToHalf(Vector256.FusedMultiplyAdd(Vector256.Load(vr + i), vp, Vector256.Load(ag + i))).Store(ag + i);
-                    }
-                    sum = sum * ms + vs;
+                    sums[g] = sums[g] * ms + vs;
                 }
-                sums[g] = sum;
             }
         }
 
@@ -231,6 +253,24 @@ public sealed unsafe partial class CpuKernels
             s1 += hi;
         }
         return (float)Vector256.Sum(s0 + s1);
+    }
+
+    /// <summary>
+    /// <see cref="Dot"/> sixteen floats at a time, with the same double sum: lanes 0–3 of the one 512-bit accumulator
+    /// take the sums <see cref="Dot"/> keeps in its first 256-bit accumulator and lanes 4–7 those of its second, each
+    /// lane adding the same products in the same order, so the result is bit-identical.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotWide(float* k, float* q, int d)
+    {
+        var s = Vector512<double>.Zero;
+        for (var i = 0; i < d; i += 16)
+        {
+            var (lo, hi) = Vector512.Widen(Vector512.Load(k + i) * Vector512.Load(q + i));
+            s += lo;
+            s += hi;
+        }
+        return (float)Vector256.Sum(s.GetLower() + s.GetUpper());
     }
 
     /// <summary>
@@ -268,6 +308,22 @@ public sealed unsafe partial class CpuKernels
         var result = Vector256.ConditionalSelect(Vector256.LessThan(abs, Vector256.Create(0x38800000u)), tiny, normal);
         // NaN stays NaN (the normal path keeps a non-zero mantissa for every NaN but 0x7FFFE001..; pass them through).
         result = Vector256.ConditionalSelect(Vector256.GreaterThan(abs, Vector256.Create(0x7F800000u)), abs, result);
+        return (result | sign).AsSingle();
+    }
+
+    /// <summary><see cref="RoundToHalf(Vector256{float})"/> for 16 floats, step for step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> RoundToHalf(Vector512<float> v)
+    {
+        var bits = v.AsUInt32();
+        var sign = bits & Vector512.Create(0x80000000u);
+        var abs = bits ^ sign;
+        var normal = (abs + Vector512.Create(0x0FFFu) + (Vector512.ShiftRightLogical(abs, 13) & Vector512<uint>.One)) & Vector512.Create(0xFFFFE000u);
+        normal = Vector512.ConditionalSelect(Vector512.GreaterThan(normal, Vector512.Create(0x477FE000u)), Vector512.Create(0x7F800000u), normal);
+        var half = Vector512.Create(0.5f);
+        var tiny = ((abs.AsSingle() + half) - half).AsUInt32();
+        var result = Vector512.ConditionalSelect(Vector512.LessThan(abs, Vector512.Create(0x38800000u)), tiny, normal);
+        result = Vector512.ConditionalSelect(Vector512.GreaterThan(abs, Vector512.Create(0x7F800000u)), abs, result);
         return (result | sign).AsSingle();
     }
 }
