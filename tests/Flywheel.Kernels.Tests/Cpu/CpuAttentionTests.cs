@@ -236,9 +236,9 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
     }
 
     // Block size 4, so most cases cross several blocks and one ends inside a block.
-    private const int Block = 4;
+    internal const int Block = 4;
 
-    private static (float[] Q, ushort[] K, ushort[] V, int[] Table, int[] Positions) Inputs(int heads, int kvHeads, int headDim, int rows, int context)
+    internal static (float[] Q, ushort[] K, ushort[] V, int[] Table, int[] Positions) Inputs(int heads, int kvHeads, int headDim, int rows, int context)
     {
         var q = RandomFloats(rows * heads * headDim, 1 + context, 3f);
         // A paged pool with the sequence's blocks scattered in reverse order behind a spare block.
