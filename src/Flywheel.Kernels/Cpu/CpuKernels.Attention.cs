@@ -291,24 +291,22 @@ public sealed unsafe partial class CpuKernels
     }
 
     /// <summary>
-    /// Rounds 8 floats to the nearest binary16 value (ties to even) and back, as Half16.Round does one at a time:
-    /// normal halves drop 13 mantissa bits with round-to-nearest-even, values past 65504 become infinity, and values
-    /// below 2^−14 (half subnormals) snap to multiples of 2^−24 through an add of 0.5, whose float ulp is 2^−24.
+    /// Rounds 8 floats to the nearest binary16 value (ties to even) and back, as Half16.Round does one at a time. Adding
+    /// c = 2^(e+13), e the exponent of |x| but at least −14, puts |x| in a float binade whose ulp is 2^(e−10), so the add
+    /// rounds |x| to 11 significant bits (or, below 2^−14, to a multiple of 2^−24, the half subnormal step) with the
+    /// float's own ties-to-even, and subtracting c again is exact. From 65520 on, where that rounding reaches 65536,
+    /// the result is infinity; NaNs pass through unchanged.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> RoundToHalf(Vector256<float> v)
     {
         var bits = v.AsUInt32();
-        var sign = bits & Vector256.Create(0x80000000u);
-        var abs = bits ^ sign;
-        var normal = (abs + Vector256.Create(0x0FFFu) + (Vector256.ShiftRightLogical(abs, 13) & Vector256<uint>.One)) & Vector256.Create(0xFFFFE000u);
-        normal = Vector256.ConditionalSelect(Vector256.GreaterThan(normal, Vector256.Create(0x477FE000u)), Vector256.Create(0x7F800000u), normal);
-        var half = Vector256.Create(0.5f);
-        var tiny = ((abs.AsSingle() + half) - half).AsUInt32();
-        var result = Vector256.ConditionalSelect(Vector256.LessThan(abs, Vector256.Create(0x38800000u)), tiny, normal);
-        // NaN stays NaN (the normal path keeps a non-zero mantissa for every NaN but 0x7FFFE001..; pass them through).
-        result = Vector256.ConditionalSelect(Vector256.GreaterThan(abs, Vector256.Create(0x7F800000u)), abs, result);
-        return (result | sign).AsSingle();
+        var abs = bits & Vector256.Create(0x7FFFFFFFu);
+        var c = (Vector256.Max(bits & Vector256.Create(0x7F800000u), Vector256.Create(0x38800000u)) + Vector256.Create(13u << 23)).AsSingle();
+        var rounded = ((abs.AsSingle() + c) - c).AsUInt32();
+        rounded = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, Vector256.Create(0x477FF000u)),
+            Vector256.Max(abs, Vector256.Create(0x7F800000u)), rounded);
+        return (rounded | (bits & Vector256.Create(0x80000000u))).AsSingle();
     }
 
     /// <summary><see cref="RoundToHalf(Vector256{float})"/> for 16 floats, step for step.</summary>
@@ -316,14 +314,11 @@ public sealed unsafe partial class CpuKernels
     internal static Vector512<float> RoundToHalf(Vector512<float> v)
     {
         var bits = v.AsUInt32();
-        var sign = bits & Vector512.Create(0x80000000u);
-        var abs = bits ^ sign;
-        var normal = (abs + Vector512.Create(0x0FFFu) + (Vector512.ShiftRightLogical(abs, 13) & Vector512<uint>.One)) & Vector512.Create(0xFFFFE000u);
-        normal = Vector512.ConditionalSelect(Vector512.GreaterThan(normal, Vector512.Create(0x477FE000u)), Vector512.Create(0x7F800000u), normal);
-        var half = Vector512.Create(0.5f);
-        var tiny = ((abs.AsSingle() + half) - half).AsUInt32();
-        var result = Vector512.ConditionalSelect(Vector512.LessThan(abs, Vector512.Create(0x38800000u)), tiny, normal);
-        result = Vector512.ConditionalSelect(Vector512.GreaterThan(abs, Vector512.Create(0x7F800000u)), abs, result);
-        return (result | sign).AsSingle();
+        var abs = bits & Vector512.Create(0x7FFFFFFFu);
+        var c = (Vector512.Max(bits & Vector512.Create(0x7F800000u), Vector512.Create(0x38800000u)) + Vector512.Create(13u << 23)).AsSingle();
+        var rounded = ((abs.AsSingle() + c) - c).AsUInt32();
+        rounded = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(abs, Vector512.Create(0x477FF000u)),
+            Vector512.Max(abs, Vector512.Create(0x7F800000u)), rounded);
+        return (rounded | (bits & Vector512.Create(0x80000000u))).AsSingle();
     }
 }
