@@ -113,12 +113,15 @@ public sealed unsafe partial class CpuKernels
         var visible = job.Positions[t] + 1;
         var kvStride = (long)job.KvHeads * d;
 
-        // Scratch: q16 [group, d], acc [group, d], keys and values of a block [AttentionBlock, d] each, scores and
-        // weights [group, block] each, running maxima and sums [group] each, raised-maximum masks [group].
-        var q16 = AttentionScratch(2 * group * d + 2 * AttentionBlock * d + 2 * group * AttentionBlock + 3 * group);
-        var acc = q16 + group * d;
-        var kf = acc + group * d;
-        var vf = kf + AttentionBlock * d;
+        // Scratch: q16 [group, d] doubles, acc [group, d], keys of a block [AttentionBlock, d] doubles, its values
+        // [AttentionBlock, d], scores and weights [group, block] each, running maxima and sums [group] each,
+        // raised-maximum masks [group]. Q and K are held as doubles so that q·k is one double multiply-add per element:
+        // a product of two F16 values is exact in float and in double alike, so fma(k, q, s) adds exactly the
+        // product the float multiply gave before.
+        var q16 = (double*)AttentionScratch(3 * group * d + 3 * AttentionBlock * d + 2 * group * AttentionBlock + 3 * group);
+        var acc = (float*)(q16 + group * d);
+        var kd = (double*)(acc + group * d);
+        var vf = (float*)(kd + AttentionBlock * d);
         var scores = vf + AttentionBlock * d;
         var exps = scores + group * AttentionBlock;
         var maxes = exps + group * AttentionBlock;
@@ -131,7 +134,9 @@ public sealed unsafe partial class CpuKernels
             var src = job.Query + ((long)t * job.Heads + firstHead + g) * d;
             for (var i = 0; i < d; i += 8)
             {
-                RoundToHalf(Vector256.Load(src + i)).Store(q16 + g * d + i);
+                var (lo, hi) = Vector256.Widen(RoundToHalf(Vector256.Load(src + i)));
+                lo.Store(q16 + g * d + i);
+                hi.Store(q16 + g * d + i + 4);
                 Vector256<float>.Zero.Store(acc + g * d + i);
             }
             maxes[g] = float.NegativeInfinity;
@@ -150,7 +155,9 @@ public sealed unsafe partial class CpuKernels
                 var row = (long)((job.BlockTable[j >> job.BlockShift] << job.BlockShift) | (j & mask)) * kvStride + kvh * d;
                 for (var i = 0; i < d; i += 8)
                 {
-                    HalfToFloat(Vector128.Load(job.Keys + row + i)).Store(kf + jj * d + i);
+                    var (lo, hi) = Vector256.Widen(HalfToFloat(Vector128.Load(job.Keys + row + i)));
+                    lo.Store(kd + jj * d + i);
+                    hi.Store(kd + jj * d + i + 4);
                     HalfToFloat(Vector128.Load(job.Values + row + i)).Store(vf + jj * d + i);
                 }
             }
@@ -161,8 +168,8 @@ public sealed unsafe partial class CpuKernels
             {
                 var qg = q16 + g * d;
                 var sg = scores + g * AttentionBlock;
-                if (wide) for (var jj = 0; jj < n; jj++) sg[jj] = DotWide(kf + jj * d, qg, d) * scale;
-                else for (var jj = 0; jj < n; jj++) sg[jj] = Dot(kf + jj * d, qg, d) * scale;
+                if (wide) for (var jj = 0; jj < n; jj++) sg[jj] = DotWide(kd + jj * d, qg, d) * scale;
+                else for (var jj = 0; jj < n; jj++) sg[jj] = Dot(kd + jj * d, qg, d) * scale;
 
                 // The reference's online softmax, position by position: a new maximum rescales the accumulator by
                 // exp(old − new) and adds its value with weight 1; any other position adds with exp(s − max).
@@ -237,39 +244,34 @@ public sealed unsafe partial class CpuKernels
     }
 
     /// <summary>
-    /// q·k as the reference takes it: products of F16 values are exact in float, and they are summed in double (here in
-    /// four double lanes; a double sum of such products is exact unless their magnitudes span more than ~30 binades,
-    /// so the order rarely matters), then narrowed to float.
+    /// q·k as the reference takes it: products of F16 values (exact) summed in double, here in two accumulators of four
+    /// lanes (lane l of the first takes elements 8m + l, of the second 8m + 4 + l, in order of m), then narrowed to
+    /// float. A double sum of such products is exact unless their magnitudes span more than ~30 binades, so this
+    /// order rarely matters; it is kept fixed so that every width gives the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(float* k, float* q, int d)
+    private static float Dot(double* k, double* q, int d)
     {
         var s0 = Vector256<double>.Zero;
         var s1 = Vector256<double>.Zero;
         for (var i = 0; i < d; i += 8)
         {
-            var (lo, hi) = Vector256.Widen(Vector256.Load(k + i) * Vector256.Load(q + i));
-            s0 += lo;
-            s1 += hi;
+            s0 = Vector256.FusedMultiplyAdd(Vector256.Load(k + i), Vector256.Load(q + i), s0);
+            s1 = Vector256.FusedMultiplyAdd(Vector256.Load(k + i + 4), Vector256.Load(q + i + 4), s1);
         }
         return (float)Vector256.Sum(s0 + s1);
     }
 
     /// <summary>
-    /// <see cref="Dot"/> sixteen floats at a time, with the same double sum: lanes 0–3 of the one 512-bit accumulator
-    /// take the sums <see cref="Dot"/> keeps in its first 256-bit accumulator and lanes 4–7 those of its second, each
-    /// lane adding the same products in the same order, so the result is bit-identical.
+    /// <see cref="Dot"/> eight doubles at a time: lanes 0–3 of the one 512-bit accumulator take the sums of
+    /// <see cref="Dot"/>'s first accumulator and lanes 4–7 those of its second, in the same order, so the result is
+    /// bit-identical.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float DotWide(float* k, float* q, int d)
+    private static float DotWide(double* k, double* q, int d)
     {
         var s = Vector512<double>.Zero;
-        for (var i = 0; i < d; i += 16)
-        {
-            var (lo, hi) = Vector512.Widen(Vector512.Load(k + i) * Vector512.Load(q + i));
-            s += lo;
-            s += hi;
-        }
+        for (var i = 0; i < d; i += 8) s = Vector512.FusedMultiplyAdd(Vector512.Load(k + i), Vector512.Load(q + i), s);
         return (float)Vector256.Sum(s.GetLower() + s.GetUpper());
     }
 
