@@ -34,21 +34,26 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
     [AcceleratedFact]
     public void HalfToFloat_is_exact_for_every_bit_pattern()
     {
-        var bits = new ushort[8];
-        var got = new float[8];
-        for (var i = 0; i < 65536; i += 8)
+        var bits = new ushort[16];
+        var got = new float[16];
+        var wide = new float[16];
+        for (var i = 0; i < 65536; i += 16)
         {
-            for (var l = 0; l < 8; l++) bits[l] = (ushort)(i + l);
+            for (var l = 0; l < 16; l++) bits[l] = (ushort)(i + l);
             fixed (ushort* b = bits)
             fixed (float* g = got)
+            fixed (float* w = wide)
             {
                 CpuKernels.HalfToFloat(Vector128.Load(b)).Store(g);
+                CpuKernels.HalfToFloat(Vector128.Load(b + 8)).Store(g + 8);
+                if (CpuKernels.Avx512Supported) CpuKernels.HalfToFloat(Vector256.Load(b)).Store(w);
             }
-            for (var l = 0; l < 8; l++)
+            for (var l = 0; l < 16; l++)
             {
                 var expected = Half16.ToFloat(bits[l]);
                 if (float.IsNaN(expected)) Assert.True(float.IsNaN(got[l]), $"0x{bits[l]:X4}");
                 else Assert.Equal(BitConverter.SingleToUInt32Bits(expected), BitConverter.SingleToUInt32Bits(got[l]));
+                if (CpuKernels.Avx512Supported) Assert.Equal(BitConverter.SingleToUInt32Bits(got[l]), BitConverter.SingleToUInt32Bits(wide[l]));
             }
         }
     }
