@@ -163,10 +163,8 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
                 OutFeatures = outFeatures,
             };
             // Activation rows are quantized once (ggml's wdata), in parallel when there are many of them.
-            job.ChunkRows = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
-            var quantChunks = (rows + job.ChunkRows - 1) / job.ChunkRows;
-            if ((long)rows * inFeatures < 65536) QuantizeInline(ref job);
-            else _pool.Run(&QuantizeChunk, &job, quantChunks);
+            job.ChunkRows = QuantRowsPerChunk(rows, inFeatures);
+            RunChunks(&QuantizeChunk, &job, rows, job.ChunkRows);
 
             if (weight.Packed is { } kPacked && kPacked.Layout == PackedKMatMul.Layout)
             {
@@ -202,16 +200,8 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             }
 
             // Output rows in chunks: enough chunks for balance on a noisy machine, each big enough to amortize.
-            var work = (long)outFeatures * inFeatures * rows;
-            if (work < 32768)
-            {
-                job.ChunkRows = outFeatures;
-                MatMulChunk(&job, 0);
-                return;
-            }
-            var chunkRows = Math.Max(8, outFeatures / (_pool.Threads * 8));
-            job.ChunkRows = chunkRows;
-            _pool.Run(&MatMulChunk, &job, (outFeatures + chunkRows - 1) / chunkRows);
+            job.ChunkRows = IsSmallMatMul(outFeatures, inFeatures, rows) ? outFeatures : Math.Max(8, outFeatures / (_pool.Threads * 8));
+            RunChunks(&MatMulChunk, &job, outFeatures, job.ChunkRows);
         }
     }
 
@@ -244,24 +234,12 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
                 OutFeatures = outFeatures,
                 Groups = PackedMatMul.Groups(outFeatures),
             };
-            job.QuantRowsPerChunk = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
-            if ((long)rows * inFeatures < 65536)
-            {
-                job.QuantRowsPerChunk = rows;
-                PackedMatMul.PrepareActivations(&job, 0);
-            }
-            else
-            {
-                _pool.Run(&PackedMatMul.PrepareActivations, &job, (rows + job.QuantRowsPerChunk - 1) / job.QuantRowsPerChunk);
-            }
-            if ((long)outFeatures * inFeatures * rows < 32768)
-            {
-                job.GroupsPerChunk = job.Groups;
-                PackedMatMul.RunChunk(&job, 0);
-                return;
-            }
-            job.GroupsPerChunk = PackedMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-            _pool.Run(&PackedMatMul.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
+            job.QuantRowsPerChunk = QuantRowsPerChunk(rows, inFeatures);
+            RunChunks(&PackedMatMul.PrepareActivations, &job, rows, job.QuantRowsPerChunk);
+            job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
+                ? job.Groups
+                : PackedMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            RunChunks(&PackedMatMul.RunChunk, &job, job.Groups, job.GroupsPerChunk);
         }
     }
 
@@ -292,24 +270,12 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
                 OutFeatures = outFeatures,
                 Groups = PackedMatMul512.Groups(outFeatures),
             };
-            job.QuantRowsPerChunk = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
-            if ((long)rows * inFeatures < 65536)
-            {
-                job.QuantRowsPerChunk = rows;
-                PackedMatMul512.PrepareActivations(&job, 0);
-            }
-            else
-            {
-                _pool.Run(&PackedMatMul512.PrepareActivations, &job, (rows + job.QuantRowsPerChunk - 1) / job.QuantRowsPerChunk);
-            }
-            if ((long)outFeatures * inFeatures * rows < 32768)
-            {
-                job.GroupsPerChunk = job.Groups;
-                PackedMatMul512.RunChunk(&job, 0);
-                return;
-            }
-            job.GroupsPerChunk = PackedMatMul512.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-            _pool.Run(&PackedMatMul512.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
+            job.QuantRowsPerChunk = QuantRowsPerChunk(rows, inFeatures);
+            RunChunks(&PackedMatMul512.PrepareActivations, &job, rows, job.QuantRowsPerChunk);
+            job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
+                ? job.Groups
+                : PackedMatMul512.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            RunChunks(&PackedMatMul512.RunChunk, &job, job.Groups, job.GroupsPerChunk);
         }
     }
 
@@ -331,14 +297,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             OutFeatures = outFeatures,
             Groups = PackedKMatMul.Groups(outFeatures),
         };
-        if ((long)outFeatures * inFeatures * rows < 32768)
-        {
-            job.GroupsPerChunk = job.Groups;
-            PackedKMatMul.RunChunk(&job, 0);
-            return;
-        }
-        job.GroupsPerChunk = PackedKMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-        _pool.Run(&PackedKMatMul.RunChunk, &job, (job.Groups + job.GroupsPerChunk - 1) / job.GroupsPerChunk);
+        job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
+            ? job.Groups
+            : PackedKMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+        RunChunks(&PackedKMatMul.RunChunk, &job, job.Groups, job.GroupsPerChunk);
     }
 
     /// <summary>TensorView.RowCount without its foreach over the shape interface, which allocates an enumerator.</summary>
@@ -350,12 +312,23 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         return checked((int)rows);
     }
 
-    private static void QuantizeInline(ref MatMulJob job)
+    /// <summary>
+    /// Activation rows per quantization chunk: all of them (one chunk, on the calling thread) below 65,536 elements,
+    /// where waking the pool costs more than it saves, else enough chunks to balance a noisy machine.
+    /// </summary>
+    private int QuantRowsPerChunk(int rows, int inFeatures) =>
+        (long)rows * inFeatures < 65536 ? Math.Max(1, rows) : Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
+
+    /// <summary>A matmul too small to spread over the pool: it runs as one chunk on the calling thread.</summary>
+    private static bool IsSmallMatMul(int outFeatures, int inFeatures, int rows) => (long)outFeatures * inFeatures * rows < 32768;
+
+    /// <summary>
+    /// <paramref name="function"/> over <paramref name="count"/> items in chunks of <paramref name="perChunk"/>; a
+    /// single chunk runs on the calling thread (<see cref="KernelThreadPool.Run"/> does not wake the pool for it).
+    /// </summary>
+    private void RunChunks(delegate*<void*, int, void> function, void* job, int count, int perChunk)
     {
-        for (var t = 0; t < job.Rows; t++)
-        {
-            ActivationQuant.Quantize(job.VecDotType, job.Input + (long)t * job.InFeatures, job.Act + t * job.ActRowBytes, job.InFeatures);
-        }
+        if (count > 0) _pool.Run(function, job, (count + perChunk - 1) / perChunk);
     }
 
     private struct MatMulJob
