@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Flywheel.Kernels.Reference;
 using Flywheel.Tensors;
+using static Flywheel.Kernels.Tests.TestData;
 
 namespace Flywheel.Kernels.Tests;
 
@@ -8,14 +9,6 @@ namespace Flywheel.Kernels.Tests;
 public sealed unsafe class ReferenceKernelsTests
 {
     private static readonly ReferenceKernels Kernels = new();
-
-    private static float[] RandomFloats(int n, int seed, float scale = 1f)
-    {
-        var r = new Random(seed);
-        var v = new float[n];
-        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
-        return v;
-    }
 
     [Theory]
     [InlineData(1)]

@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using Flywheel.Kernels.Cpu;
 using Flywheel.Kernels.Reference;
 using Xunit.Abstractions;
+using static Flywheel.Kernels.Tests.TestData;
 
 namespace Flywheel.Kernels.Tests.Cpu;
 
@@ -22,14 +23,6 @@ public sealed unsafe class CpuAttentionTests(ITestOutputHelper output)
 
     /// <summary>The reference's tiled numerics keep Q, scores and the accumulator in F32: within this fraction of an exact (double) attention.</summary>
     public const float TiledExactRelativeTolerance = 1e-5f;
-
-    private static float[] RandomFloats(int n, int seed, float scale = 1f)
-    {
-        var r = new Random(seed);
-        var v = new float[n];
-        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
-        return v;
-    }
 
     [AcceleratedFact]
     public void HalfToFloat_is_exact_for_every_bit_pattern()

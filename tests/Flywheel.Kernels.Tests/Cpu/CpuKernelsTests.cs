@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Flywheel.Kernels.Cpu;
 using Flywheel.Tensors;
 using Xunit.Abstractions;
+using static Flywheel.Kernels.Tests.TestData;
 
 namespace Flywheel.Kernels.Tests.Cpu;
 
@@ -35,14 +36,6 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
 
     /// <summary>SwiGlu and softmax use a vectorized exp (a few ulp from MathF.Exp); relative error per element.</summary>
     public const float ExpRelativeTolerance = 4e-6f;
-
-    private static float[] RandomFloats(int n, int seed, float scale = 1f)
-    {
-        var r = new Random(seed);
-        var v = new float[n];
-        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
-        return v;
-    }
 
     private static readonly GgmlType[] Accelerated = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
     private static readonly GgmlType[] Floats = [GgmlType.F32, GgmlType.F16, GgmlType.BF16];

@@ -1,6 +1,7 @@
 using Flywheel.Kernels.Cpu;
 using Flywheel.Tensors;
 using Xunit.Abstractions;
+using static Flywheel.Kernels.Tests.TestData;
 
 namespace Flywheel.Kernels.Tests.Cpu;
 
@@ -37,14 +38,6 @@ public sealed unsafe class PackedKMatMulTests(ITestOutputHelper output)
             }
         }
         return data;
-    }
-
-    private static float[] RandomFloats(int n, int seed, float scale = 1f)
-    {
-        var r = new Random(seed);
-        var v = new float[n];
-        for (var i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
-        return v;
     }
 
     private static byte[] QuantizedWeight(GgmlType type, int inFeatures, int outFeatures)
