@@ -139,7 +139,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             MatMulPacked(weight, packed, input, output, rows, scratch, actRowBytes);
             return;
         }
-        if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout && !PackedMatMul512.PrefersRowPath(weight.Type, rows))
+        if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout)
         {
             MatMulPacked512(weight, wide, input, output, rows, scratch, actRowBytes);
             return;

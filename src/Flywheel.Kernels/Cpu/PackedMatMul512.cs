@@ -53,13 +53,6 @@ internal static unsafe class PackedMatMul512
 
     public static bool Supports(GgmlType type) => CpuKernels.Avx512Supported && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
 
-    /// <summary>
-    /// Whether a single activation row should take the file's bytes (the row-at-a-time path) instead: never. Unlike
-    /// the 256-bit layout, a Q8_0 row here is as fast as the row path from DRAM (896 x 151936, ~1.0-1.1x, noisy) and
-    /// 2.9x faster from cache (896 x 4864, one thread), both measured in one run; so the file pages can go.
-    /// </summary>
-    public static bool PrefersRowPath(GgmlType type, int rows) => false;
-
     private static int CodeBytes(GgmlType type) => type == GgmlType.Q8_0 ? 512 : 256;
 
     private static int HighBytes(GgmlType type) => type == GgmlType.Q5_0 ? 64 : 0;
@@ -99,7 +92,10 @@ internal static unsafe class PackedMatMul512
         var outFeatures = checked((int)weight.RowCount);
         var groupBytes = GroupBytes(type, n);
         var groups = Groups(outFeatures);
-        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = PrefersRowPath(type, 1) };
+        // Every row count takes this copy, a single Q8_0 row included (unlike the 256-bit layout's row path): it is as
+        // fast as the row path from DRAM (896 x 151936, ~1.0-1.1x, noisy) and 2.9x faster from cache (896 x 4864, one
+        // thread), both measured in one run; so the file's pages are not read again and can go.
+        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = false };
         var src = weight.Data;
         var dst = packed.Data;
         var rowBytes = weight.RowBytes;
