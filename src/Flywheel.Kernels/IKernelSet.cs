@@ -63,5 +63,20 @@ public interface IKernelSet
     void Attention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTable, int blockSize,
         Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch);
 
+    /// <summary>
+    /// <see cref="Attention"/> for query rows of several sequences at once (a batched decode step), each row over its own
+    /// block table in the same paged pool: row t reads the table
+    /// <c>blockTables[tableStarts[t] .. tableStarts[t] + tableLengths[t])</c> and sees positions 0..positions[t] of it.
+    /// Rows of one sequence may share a table. Every row gets exactly the output a one-row <see cref="Attention"/> call
+    /// over its table gives (the numerics of calls below <c>ReferenceKernels.TiledAttentionRows</c> rows), whatever the
+    /// number of rows. query and output: [rows, heads, headDim]; keys, values, blockSize, scale: as
+    /// <see cref="Attention"/>. scratch: at least <see cref="AttentionScratchFloats"/> floats for the longest row.
+    /// Throws <see cref="ArgumentException"/> when a row's table lies outside <paramref name="blockTables"/>, a
+    /// position outside its row's table, or a block read outside the pool.
+    /// </summary>
+    void DecodeAttention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTables,
+        ReadOnlySpan<int> tableStarts, ReadOnlySpan<int> tableLengths, int blockSize, Span<float> output, int rows, int heads, int kvHeads,
+        int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch);
+
     int AttentionScratchFloats(int contextLength, int heads, int headDim);
 }

@@ -82,6 +82,17 @@ public sealed class TimedKernels(IKernelSet inner) : IKernelSet
         Add(KernelOp.Attention, GgmlType.F16, start);
     }
 
+    /// <summary>Timed as <see cref="KernelOp.Attention"/>, so a profile adds up all attention however it was batched.</summary>
+    public void DecodeAttention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTables,
+        ReadOnlySpan<int> tableStarts, ReadOnlySpan<int> tableLengths, int blockSize, Span<float> output, int rows, int heads, int kvHeads,
+        int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Inner.DecodeAttention(query, keys, values, blockTables, tableStarts, tableLengths, blockSize, output, rows, heads, kvHeads, headDim,
+            positions, scale, scratch);
+        Add(KernelOp.Attention, GgmlType.F16, start);
+    }
+
     public int AttentionScratchFloats(int contextLength, int heads, int headDim) => Inner.AttentionScratchFloats(contextLength, heads, headDim);
 
     /// <summary>Total time inside the wrapped set since the last <see cref="Reset"/>.</summary>

@@ -25,7 +25,7 @@ public sealed class BatchSession
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         _model = model;
         Cache = new KeyValueCache(model.Config, contextLength, maxSequences, cacheCapacity);
-        _buffers = new ForwardBuffers(model.Config, model.Weights, model.Kernels, maxTokens, contextLength);
+        _buffers = new ForwardBuffers(model.Config, model.Weights, model.Kernels, maxTokens, contextLength, maxSequences, Cache.BlockSize);
         _logits = new float[(long)maxSequences * model.Config.VocabSize];
     }
 

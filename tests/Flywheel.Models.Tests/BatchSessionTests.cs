@@ -71,6 +71,39 @@ public sealed class BatchSessionTests
         for (var s = 0; s < 3; s++) Assert.Equal(alone[s], together[s]);
     }
 
+    /// <summary>
+    /// A prompt long enough for the tiled attention sits between two decode rows: the decode rows on either side attend
+    /// in separate batched calls, the prompt on its own, and each sequence still gets the logits it gets alone.
+    /// </summary>
+    [Fact]
+    public void A_long_prompt_between_decode_rows_leaves_each_sequence_its_own_logits()
+    {
+        using var model = Model.Load(ModelPath);
+        var vocab = model.Config.VocabSize;
+        int[][] prompts = [[1, 5, 9, 13], [.. Enumerable.Range(0, 70).Select(i => 1 + i * 7 % (vocab - 1))], [1, 20, 30]];
+        int[] next = [42, 0, 77]; // the decode token of sequences 0 and 2
+
+        var expected = new float[3][];
+        for (var s = 0; s < 3; s++)
+        {
+            var session = model.CreateSession(new SessionOptions { ContextLength = 128, BatchSize = 128 });
+            var logits = session.Prefill(prompts[s]);
+            if (s != 1) logits = session.Decode(next[s]);
+            expected[s] = logits.ToArray();
+        }
+
+        var batch = new BatchSession(model, maxSequences: 3, contextLength: 128, maxTokens: 128);
+        batch.Forward([.. prompts[0], .. prompts[2]], [new BatchSegment(0, 0, 4, 0, 3), new BatchSegment(2, 4, 3, 0, 2)]);
+        var rows = batch.Forward([next[0], .. prompts[1], next[2]],
+            [new BatchSegment(0, 0, 1, 4, 0), new BatchSegment(1, 1, 70, 0, 69), new BatchSegment(2, 71, 1, 3, 0)]).ToArray();
+        for (var s = 0; s < 3; s++)
+        {
+            var row = rows.AsSpan(s * vocab, vocab);
+            for (var v = 0; v < vocab; v++) Assert.True(Math.Abs(row[v] - expected[s][v]) < 1e-2f, $"sequence {s} logit {v}: {row[v]} vs {expected[s][v]}");
+            Assert.Equal(ArgMax(expected[s]), ArgMax(row));
+        }
+    }
+
     [Fact]
     public void Embeddings_are_unit_length_and_leave_the_session_empty()
     {

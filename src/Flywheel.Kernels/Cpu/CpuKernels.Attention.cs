@@ -19,6 +19,7 @@ public sealed unsafe partial class CpuKernels
         public ushort* Keys;      // [pool rows, kvHeads, headDim] binary16
         public ushort* Values;    // [pool rows, kvHeads, headDim] binary16
         public int* BlockTable;   // [blocks] pool block of each block of positions
+        public int* TableStarts;  // [rows] where row t's table starts in BlockTable; null: every row reads it from 0
         public int BlockShift;    // log2 of the block size
         public float* Output;     // [rows, heads, headDim]
         public int* Positions;    // [rows]
@@ -48,8 +49,7 @@ public sealed unsafe partial class CpuKernels
             _reference.Attention(query, keys, values, blockTable, blockSize, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
             return;
         }
-        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not group over {kvHeads} KV heads");
-        if (blockSize < 1 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"block size {blockSize} is not a power of two");
+        PagedAttentionChecks.Shape(heads, kvHeads, blockSize);
         if (query.Length < (long)rows * heads * headDim || output.Length < (long)rows * heads * headDim)
         {
             throw new ArgumentException("query and output must hold rows × heads × headDim floats");
@@ -62,12 +62,7 @@ public sealed unsafe partial class CpuKernels
             if (positions[t] < 0 || positions[t] >= (long)blockTable.Length * blockSize) throw new ArgumentException($"position {positions[t]} is beyond the cache");
             last = Math.Max(last, positions[t]);
         }
-        // Every row read must lie inside the pool (the last block may be partly outside an unpaged buffer).
-        for (var j = 0; j * blockSize <= last; j++)
-        {
-            var end = ((long)blockTable[j] * blockSize + Math.Min(blockSize, last + 1 - j * blockSize)) * kvStride;
-            if (blockTable[j] < 0 || end > keys.Length || end > values.Length) throw new ArgumentException($"block {blockTable[j]} is outside the KV pool");
-        }
+        PagedAttentionChecks.Blocks(blockTable, blockSize, kvStride, last, keys.Length, values.Length);
         fixed (float* q = query)
         fixed (ushort* k = keys)
         fixed (ushort* v = values)
@@ -85,6 +80,44 @@ public sealed unsafe partial class CpuKernels
                 _pool.Run(&TiledAttentionChunk, &job, kvHeads * ((rows + TiledQueryRows - 1) / TiledQueryRows));
                 return;
             }
+            var chunks = rows * kvHeads;
+            if (chunks == 1) AttentionChunk(&job, 0);
+            else _pool.Run(&AttentionChunk, &job, chunks);
+        }
+    }
+
+    /// <summary>
+    /// The streaming decode numerics of <see cref="Attention"/> for rows of several sequences, each over its own slice
+    /// of <paramref name="blockTables"/>: one pool dispatch of rows × KV heads chunks, so a batched decode step spreads
+    /// all its sequences' attention over the threads at once instead of a few chunks per sequence. A chunk depends only
+    /// on its row and KV head, so each output is bit-identical to a one-row <see cref="Attention"/> call. Head sizes
+    /// that are not a multiple of 8 take the reference.
+    /// </summary>
+    public void DecodeAttention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTables,
+        ReadOnlySpan<int> tableStarts, ReadOnlySpan<int> tableLengths, int blockSize, Span<float> output, int rows, int heads, int kvHeads,
+        int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        if (headDim % 8 != 0)
+        {
+            _reference.DecodeAttention(query, keys, values, blockTables, tableStarts, tableLengths, blockSize, output, rows, heads, kvHeads,
+                headDim, positions, scale, scratch);
+            return;
+        }
+        PagedAttentionChecks.DecodeRows(query.Length, output.Length, keys.Length, values.Length, blockTables, tableStarts, tableLengths,
+            blockSize, rows, heads, kvHeads, headDim, positions);
+        fixed (float* q = query)
+        fixed (ushort* k = keys)
+        fixed (ushort* v = values)
+        fixed (int* table = blockTables)
+        fixed (int* starts = tableStarts)
+        fixed (float* o = output)
+        fixed (int* p = positions)
+        {
+            var job = new AttentionJob
+            {
+                Query = q, Keys = k, Values = v, BlockTable = table, TableStarts = starts, BlockShift = int.Log2(blockSize), Output = o,
+                Positions = p, Rows = rows, Heads = heads, KvHeads = kvHeads, HeadDim = headDim, Scale = scale, Wide = _avx512,
+            };
             var chunks = rows * kvHeads;
             if (chunks == 1) AttentionChunk(&job, 0);
             else _pool.Run(&AttentionChunk, &job, chunks);
@@ -112,6 +145,7 @@ public sealed unsafe partial class CpuKernels
         var group = job.Heads / job.KvHeads;
         var visible = job.Positions[t] + 1;
         var kvStride = (long)job.KvHeads * d;
+        var blockTable = job.TableStarts == null ? job.BlockTable : job.BlockTable + job.TableStarts[t];
 
         // Scratch: q16 [group, d] doubles, acc [group, d], keys of a block [AttentionBlock, d] doubles, its values
         // [AttentionBlock, d], scores and weights [group, block] each, running maxima and sums [group] each,
@@ -152,7 +186,7 @@ public sealed unsafe partial class CpuKernels
             {
                 var j = j0 + jj;
                 var mask = (1 << job.BlockShift) - 1;
-                var row = (long)((job.BlockTable[j >> job.BlockShift] << job.BlockShift) | (j & mask)) * kvStride + kvh * d;
+                var row = (long)((blockTable[j >> job.BlockShift] << job.BlockShift) | (j & mask)) * kvStride + kvh * d;
                 if (wide)
                 {
                     // Sixteen at a time: the conversions are a large part of the work for a small head group.

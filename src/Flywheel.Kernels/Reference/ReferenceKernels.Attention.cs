@@ -26,8 +26,7 @@ public sealed partial class ReferenceKernels
         int blockSize, Span<float> output, int rows, int heads, int kvHeads, int headDim, ReadOnlySpan<int> positions, float scale,
         Span<float> scratch)
     {
-        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not group over {kvHeads} KV heads");
-        if (blockSize < 1 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException($"block size {blockSize} is not a power of two");
+        PagedAttentionChecks.Shape(heads, kvHeads, blockSize);
         var group = heads / kvHeads;
         var kvStride = kvHeads * headDim;
         var pool = new KvPages(blockTable, blockSize, kvStride);
@@ -37,12 +36,7 @@ public sealed partial class ReferenceKernels
             if (positions[t] >= (long)blockTable.Length * blockSize) throw new ArgumentException($"position {positions[t]} is beyond the cache");
             last = Math.Max(last, positions[t]);
         }
-        // Every row read must lie inside the pool (the last block may be partly outside an unpaged buffer).
-        for (var j = 0; j * blockSize <= last; j++)
-        {
-            var end = ((long)blockTable[j] * blockSize + Math.Min(blockSize, last + 1 - j * blockSize)) * kvStride;
-            if (blockTable[j] < 0 || end > keys.Length || end > values.Length) throw new ArgumentException($"block {blockTable[j]} is outside the KV pool");
-        }
+        PagedAttentionChecks.Blocks(blockTable, blockSize, kvStride, last, keys.Length, values.Length);
         if (FusedAttention && rows >= TiledAttentionRows)
         {
             TiledAttentionForward(query, keys, values, pool, output, rows, heads, kvHeads, headDim, positions, scale, scratch);
@@ -83,6 +77,24 @@ public sealed partial class ReferenceKernels
                     o[d] = (float)acc;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One <see cref="Attention"/> call of one row per query row, each over its own slice of
+    /// <paramref name="blockTables"/>: the definition the faster sets' batched decode attention is held to.
+    /// </summary>
+    public void DecodeAttention(ReadOnlySpan<float> query, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values, ReadOnlySpan<int> blockTables,
+        ReadOnlySpan<int> tableStarts, ReadOnlySpan<int> tableLengths, int blockSize, Span<float> output, int rows, int heads, int kvHeads,
+        int headDim, ReadOnlySpan<int> positions, float scale, Span<float> scratch)
+    {
+        PagedAttentionChecks.DecodeRows(query.Length, output.Length, keys.Length, values.Length, blockTables, tableStarts, tableLengths,
+            blockSize, rows, heads, kvHeads, headDim, positions);
+        var width = heads * headDim;
+        for (var t = 0; t < rows; t++)
+        {
+            Attention(query.Slice(t * width, width), keys, values, blockTables.Slice(tableStarts[t], tableLengths[t]), blockSize,
+                output.Slice(t * width, width), 1, heads, kvHeads, headDim, positions.Slice(t, 1), scale, scratch);
         }
     }
 

@@ -36,8 +36,8 @@ internal static class AttentionBlock
         k.Rope(q, tokens, c.HeadCount, c.HeadDim, positions, c.Rope);
         k.Rope(key, tokens, c.KvHeadCount, c.HeadDim, positions, c.Rope);
 
-        // Append each sequence's keys and values to its cache entries, rounded to F16 as llama.cpp's ggml_cpy into an
-        // f16 cache, then attend per sequence over what that sequence holds.
+        // Append every sequence's keys and values to its cache entries first, rounded to F16 as llama.cpp's ggml_cpy
+        // into an f16 cache; each sequence then attends over what it holds.
         var scale = 1f / MathF.Sqrt(c.HeadDim);
         var kv = c.KvWidth;
         var keys = cache.Keys(layer);       // [n_block · block_size, kv_width] pool, addressed through block tables
@@ -55,13 +55,54 @@ internal static class AttentionBlock
                     values[at + i] = Half16.FromFloat(rowValues[t * kv + i]);
                 }
             }
-            var qw = c.QueryWidth;
-            k.Attention(q.Slice(s.StartRow * qw, s.RowCount * qw), keys, values, cache.BlockTable(s.Sequence), cache.BlockSize,
-                attn.Slice(s.StartRow * qw, s.RowCount * qw), s.RowCount, c.HeadCount, c.KvHeadCount, c.HeadDim,
-                positions.Slice(s.StartRow, s.RowCount), scale, b.AttentionScratch);
         }
+
+        // Segments short enough for the decode numerics attend together: their block tables are gathered and one
+        // DecodeAttention spreads all their (row, KV head) pairs over the threads, where a call per sequence would
+        // hand the pool only a few chunks at a time. Each row's output is what a call for its sequence alone gives.
+        // A segment long enough for the tiled numerics attends on its own, and ends the run of rows gathered so far.
+        var qw = c.QueryWidth;
+        var tables = b.AttentionTables;
+        int runRow = 0, runRows = 0, entries = 0;
+        foreach (var s in segments)
+        {
+            var table = cache.BlockTable(s.Sequence);
+            if (s.RowCount >= ReferenceKernels.TiledAttentionRows || table.Length > tables.Length)
+            {
+                DecodeRun(k, c, b, keys, values, cache.BlockSize, runRow, runRows, entries, scale);
+                (runRows, entries) = (0, 0);
+                k.Attention(q.Slice(s.StartRow * qw, s.RowCount * qw), keys, values, table, cache.BlockSize,
+                    attn.Slice(s.StartRow * qw, s.RowCount * qw), s.RowCount, c.HeadCount, c.KvHeadCount, c.HeadDim,
+                    positions.Slice(s.StartRow, s.RowCount), scale, b.AttentionScratch);
+                continue;
+            }
+            if (entries + table.Length > tables.Length)
+            {
+                DecodeRun(k, c, b, keys, values, cache.BlockSize, runRow, runRows, entries, scale);
+                (runRows, entries) = (0, 0);
+            }
+            if (runRows == 0) runRow = s.StartRow;
+            table.CopyTo(tables.AsSpan(entries));
+            b.AttentionTableStarts.AsSpan(s.StartRow, s.RowCount).Fill(entries);
+            b.AttentionTableLengths.AsSpan(s.StartRow, s.RowCount).Fill(table.Length);
+            entries += table.Length;
+            runRows += s.RowCount;
+        }
+        DecodeRun(k, c, b, keys, values, cache.BlockSize, runRow, runRows, entries, scale);
         k.MatMul(w.Output, attn, projected, tokens, scratch);
         for (var i = 0; i < hidden.Length; i++) hidden[i] += projected[i];
+    }
+
+    /// <summary>Attention of the gathered rows [firstRow, firstRow + rows), whose tables fill the first <paramref name="entries"/> of the table buffer.</summary>
+    private static void DecodeRun(IKernelSet k, ModelConfig c, ForwardBuffers b, ReadOnlySpan<ushort> keys, ReadOnlySpan<ushort> values,
+        int blockSize, int firstRow, int rows, int entries, float scale)
+    {
+        if (rows == 0) return;
+        var qw = c.QueryWidth;
+        k.DecodeAttention(b.Query.AsSpan(firstRow * qw, rows * qw), keys, values, b.AttentionTables.AsSpan(0, entries),
+            b.AttentionTableStarts.AsSpan(firstRow, rows), b.AttentionTableLengths.AsSpan(firstRow, rows), blockSize,
+            b.AttentionOut.AsSpan(firstRow * qw, rows * qw), rows, c.HeadCount, c.KvHeadCount, c.HeadDim, b.Positions.AsSpan(firstRow, rows),
+            scale, b.AttentionScratch);
     }
 
     private static void AddBias(Span<float> rows, ReadOnlySpan<float> bias)

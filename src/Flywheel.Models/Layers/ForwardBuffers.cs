@@ -1,4 +1,5 @@
 using Flywheel.Kernels;
+using Flywheel.Models.KvCache;
 
 namespace Flywheel.Models.Layers;
 
@@ -8,9 +9,14 @@ namespace Flywheel.Models.Layers;
 /// </summary>
 public sealed class ForwardBuffers
 {
-    public ForwardBuffers(ModelConfig config, TransformerWeights weights, IKernelSet kernels, int maxTokens, int contextLength)
+    /// <param name="maxSequences">Sequences one pass may hold (the cache's), and <paramref name="blockSize"/> its block
+    /// size: together they size the block tables the batched decode attention gathers.</param>
+    public ForwardBuffers(ModelConfig config, TransformerWeights weights, IKernelSet kernels, int maxTokens, int contextLength,
+        int maxSequences = 1, int blockSize = KeyValueCache.DefaultBlockSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         MaxTokens = maxTokens;
         var e = config.EmbeddingLength;
         Hidden = new float[maxTokens * e];
@@ -24,6 +30,9 @@ public sealed class ForwardBuffers
         Up = new float[maxTokens * config.FeedForwardLength];
         Logits = new float[config.VocabSize];
         Positions = new int[maxTokens];
+        AttentionTables = new int[Math.Min(maxTokens, maxSequences) * ((contextLength + blockSize - 1) / blockSize)];
+        AttentionTableStarts = new int[maxTokens];
+        AttentionTableLengths = new int[maxTokens];
         AttentionScratch = new float[kernels.AttentionScratchFloats(contextLength, config.HeadCount, config.HeadDim)];
         long scratch = kernels.MatMulScratchBytes(weights.Output.Type, e, maxTokens);
         foreach (var layer in weights.Layers)
@@ -54,5 +63,8 @@ public sealed class ForwardBuffers
     internal float[] Logits { get; }           // [n_vocab] logits of the last token
     internal int[] Positions { get; }          // [n_tokens]
     internal float[] AttentionScratch { get; } // kernel-defined
+    internal int[] AttentionTables { get; }    // block tables of the sequences one batched decode attention reads, back to back
+    internal int[] AttentionTableStarts { get; }  // [n_tokens] where each row's table starts in AttentionTables
+    internal int[] AttentionTableLengths { get; } // [n_tokens] blocks in each row's table
     internal byte[] MatMulScratch { get; }     // quantized activations, [n_tokens, row bytes of the vec_dot type]
 }

@@ -42,4 +42,28 @@ public sealed unsafe class TimedKernelsTests
         }
         Assert.Matches(@"MatMul Q8_0\s+[0-9.]+ ms\s+[0-9.]+%\s+1 calls", timed.Report(TimeSpan.FromSeconds(1)));
     }
+
+    [AcceleratedFact]
+    public void Forwards_decode_attention_and_counts_it_as_attention()
+    {
+        var inner = KernelSetParity.Get("avx2");
+        var timed = new TimedKernels(inner);
+        const int heads = 4, kvHeads = 2, headDim = 16, rows = 2, blocks = 3, blockSize = 4;
+        var r = new Random(4);
+        var q = new float[rows * heads * headDim];
+        for (var i = 0; i < q.Length; i++) q[i] = (float)(r.NextDouble() * 2 - 1);
+        var kv = new ushort[blocks * blockSize * kvHeads * headDim];
+        for (var i = 0; i < kv.Length; i++) kv[i] = BitConverter.HalfToUInt16Bits((Half)(r.NextDouble() * 2 - 1));
+        int[] tables = [2, 0, 1];
+        int[] starts = [0, 2];
+        int[] lengths = [2, 1];
+        int[] positions = [6, 3];
+        var scratch = new float[inner.AttentionScratchFloats(16, heads, headDim)];
+        var expected = new float[q.Length];
+        var actual = new float[q.Length];
+        inner.DecodeAttention(q, kv, kv, tables, starts, lengths, blockSize, expected, rows, heads, kvHeads, headDim, positions, 0.25f, scratch);
+        timed.DecodeAttention(q, kv, kv, tables, starts, lengths, blockSize, actual, rows, heads, kvHeads, headDim, positions, 0.25f, scratch);
+        Assert.Equal(expected, actual);
+        Assert.Matches(@"Attention\s+[0-9.]+ ms\s+[0-9.]+%\s+1 calls", timed.Report(TimeSpan.FromSeconds(1)));
+    }
 }
