@@ -236,10 +236,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             };
             job.QuantRowsPerChunk = QuantRowsPerChunk(rows, inFeatures);
             RunChunks(&PackedMatMul.PrepareActivations, &job, rows, job.QuantRowsPerChunk);
-            job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
-                ? job.Groups
-                : PackedMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-            RunChunks(&PackedMatMul.RunChunk, &job, job.Groups, job.GroupsPerChunk);
+            job.Chunks = IsSmallMatMul(outFeatures, inFeatures, rows)
+                ? ChunkPlan.Uniform(job.Groups, job.Groups)
+                : PackedMatMul.Plan(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            _pool.Run(&PackedMatMul.RunChunk, &job, job.Chunks.Chunks);
         }
     }
 
@@ -272,10 +272,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             };
             job.QuantRowsPerChunk = QuantRowsPerChunk(rows, inFeatures);
             RunChunks(&PackedMatMul512.PrepareActivations, &job, rows, job.QuantRowsPerChunk);
-            job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
-                ? job.Groups
-                : PackedMatMul512.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-            RunChunks(&PackedMatMul512.RunChunk, &job, job.Groups, job.GroupsPerChunk);
+            job.Chunks = IsSmallMatMul(outFeatures, inFeatures, rows)
+                ? ChunkPlan.Uniform(job.Groups, job.Groups)
+                : PackedMatMul512.Plan(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+            _pool.Run(&PackedMatMul512.RunChunk, &job, job.Chunks.Chunks);
         }
     }
 
@@ -297,10 +297,10 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             OutFeatures = outFeatures,
             Groups = PackedKMatMul.Groups(outFeatures),
         };
-        job.GroupsPerChunk = IsSmallMatMul(outFeatures, inFeatures, rows)
-            ? job.Groups
-            : PackedKMatMul.GroupsPerChunk(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
-        RunChunks(&PackedKMatMul.RunChunk, &job, job.Groups, job.GroupsPerChunk);
+        job.Chunks = IsSmallMatMul(outFeatures, inFeatures, rows)
+            ? ChunkPlan.Uniform(job.Groups, job.Groups)
+            : PackedKMatMul.Plan(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);
+        _pool.Run(&PackedKMatMul.RunChunk, &job, job.Chunks.Chunks);
     }
 
     /// <summary>TensorView.RowCount without its foreach over the shape interface, which allocates an enumerator.</summary>
@@ -316,6 +316,9 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     /// Activation rows per quantization chunk: all of them (one chunk, on the calling thread) below 65,536 elements,
     /// where waking the pool costs more than it saves, else enough chunks to balance a noisy machine.
     /// </summary>
+    /// <summary>Share of a decode matmul's weight groups taken in one long run per thread (<see cref="ChunkPlan"/>).</summary>
+    internal const double DecodeHeadShare = 0.9;
+
     private int QuantRowsPerChunk(int rows, int inFeatures) =>
         (long)rows * inFeatures < 65536 ? Math.Max(1, rows) : Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
 

@@ -173,16 +173,20 @@ internal static unsafe class PackedKMatMul
         public int Rows;
         public int OutFeatures;
         public int Groups;
-        public int GroupsPerChunk;
+        public ChunkPlan Chunks;
     }
 
-    /// <summary>Chunking for <paramref name="threads"/> threads: balance first, then L2 residency when tiles repeat.</summary>
-    public static int GroupsPerChunk(GgmlType type, int n, int rows, int groups, int threads)
+    /// <summary>
+    /// Chunking for <paramref name="threads"/> threads. A single tile of activation rows (decode) reads each weight once:
+    /// a long run per thread, then short chunks (<see cref="ChunkPlan"/>). Several tiles re-read the weights: chunks
+    /// small enough to stay in L2 while the tiles pass, and enough of them to balance.
+    /// </summary>
+    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads)
     {
+        if (rows <= TileRows) return ChunkPlan.HeadAndTail(groups, threads, CpuKernels.DecodeHeadShare, 4);
         var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
-        if (rows <= TileRows) return byBalance;
         var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
-        return Math.Min(byBalance, byBytes);
+        return ChunkPlan.Uniform(groups, Math.Min(byBalance, byBytes));
     }
 
     /// <summary>
@@ -210,8 +214,7 @@ internal static unsafe class PackedKMatMul
     public static void RunChunk(void* context, int chunk)
     {
         ref var job = ref *(Job*)context;
-        var g0 = chunk * job.GroupsPerChunk;
-        var g1 = Math.Min(job.Groups, g0 + job.GroupsPerChunk);
+        var (g0, g1) = job.Chunks.Range(chunk);
         var groupExpanded = (long)job.SuperBlocks * Q6KExpandedBytes;
         byte* expanded = null;
         if (job.Type == GgmlType.Q6_K && job.Rows >= ExpandRows)
