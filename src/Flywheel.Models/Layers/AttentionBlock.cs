@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Flywheel.Kernels;
 using Flywheel.Models.KvCache;
 using Flywheel.Kernels.Reference;
@@ -48,12 +50,10 @@ internal static class AttentionBlock
             var rowValues = value.Slice(s.StartRow * kv, s.RowCount * kv);
             for (var t = 0; t < s.RowCount; t++)
             {
+                // TensorPrimitives.ConvertToHalf rounds as the (Half) cast of Half16.FromFloat does, a vector at a time.
                 var at = cache.Row(s.Sequence, s.StartPosition + t) * kv;
-                for (var i = 0; i < kv; i++)
-                {
-                    keys[at + i] = Half16.FromFloat(rowKeys[t * kv + i]);
-                    values[at + i] = Half16.FromFloat(rowValues[t * kv + i]);
-                }
+                TensorPrimitives.ConvertToHalf(rowKeys.Slice(t * kv, kv), MemoryMarshal.Cast<ushort, Half>(keys.Slice(at, kv)));
+                TensorPrimitives.ConvertToHalf(rowValues.Slice(t * kv, kv), MemoryMarshal.Cast<ushort, Half>(values.Slice(at, kv)));
             }
         }
 
@@ -90,7 +90,7 @@ internal static class AttentionBlock
         }
         DecodeRun(k, c, b, keys, values, cache.BlockSize, runRow, runRows, entries, scale);
         k.MatMul(w.Output, attn, projected, tokens, scratch);
-        for (var i = 0; i < hidden.Length; i++) hidden[i] += projected[i];
+        TensorPrimitives.Add(hidden, projected, hidden);
     }
 
     /// <summary>Attention of the gathered rows [firstRow, firstRow + rows), whose tables fill the first <paramref name="entries"/> of the table buffer.</summary>
@@ -110,7 +110,7 @@ internal static class AttentionBlock
         for (var r = 0; r < rows.Length; r += bias.Length)
         {
             var row = rows.Slice(r, bias.Length);
-            for (var i = 0; i < bias.Length; i++) row[i] += bias[i];
+            TensorPrimitives.Add(row, bias, row);
         }
     }
 }

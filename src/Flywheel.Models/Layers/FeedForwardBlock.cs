@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Flywheel.Kernels;
 
 namespace Flywheel.Models.Layers;
@@ -20,6 +21,6 @@ internal static class FeedForwardBlock
         k.MatMul(w.Up, normed, up, tokens, scratch);
         k.SwiGlu(gate, up, gate);
         k.MatMul(w.Down, gate, projected, tokens, scratch);
-        for (var i = 0; i < hidden.Length; i++) hidden[i] += projected[i];
+        TensorPrimitives.Add(hidden, projected, hidden);
     }
 }
