@@ -57,6 +57,7 @@ internal static unsafe class PackedMatMul512
         if (TR.Count <= 5) Sse.Prefetch1(line);
         else Sse.Prefetch0(line);
     }
+
     private const int ChunkBytes = 192 * 1024;    // packed weight bytes a thread keeps in L2 while activation tiles pass
 
     /// <summary>The key of this arrangement in <see cref="PackedTensor.Layout"/>.</summary>
