@@ -29,6 +29,25 @@ internal readonly struct ChunkPlan
         TailSize = Math.Max(1, tailSize);
     }
 
+    /// <summary>Share of a decode matmul's weight groups taken in one long run per thread.</summary>
+    public const double DecodeHeadShare = 0.9;
+
+    /// <summary>Packed weight bytes a thread keeps in L2 while several activation tiles pass over them.</summary>
+    public const int L2ChunkBytes = 192 * 1024;
+
+    /// <summary>
+    /// The chunking of a packed matmul's weight groups for <paramref name="threads"/> threads. A single tile of
+    /// activation rows (decode) reads each weight once: a long run per thread, then short chunks. Several tiles re-read
+    /// the weights: chunks small enough to stay in L2 while the tiles pass, and enough of them to balance.
+    /// </summary>
+    public static ChunkPlan ForPackedMatMul(int groups, long groupBytes, int rows, int tileRows, int threads)
+    {
+        if (rows <= tileRows) return HeadAndTail(groups, threads, DecodeHeadShare, 4);
+        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
+        var byBytes = (int)Math.Max(1, L2ChunkBytes / groupBytes);
+        return Uniform(groups, Math.Min(byBalance, byBytes));
+    }
+
     /// <summary>Chunks of <paramref name="perChunk"/> items each.</summary>
     public static ChunkPlan Uniform(int count, int perChunk) => new(count, 0, 0, perChunk);
 

@@ -312,9 +312,6 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         return checked((int)rows);
     }
 
-    /// <summary>Share of a decode matmul's weight groups taken in one long run per thread (<see cref="ChunkPlan"/>).</summary>
-    internal const double DecodeHeadShare = 0.9;
-
     /// <summary>
     /// Activation rows per quantization chunk: all of them (one chunk, on the calling thread) below 65,536 elements,
     /// where waking the pool costs more than it saves, else enough chunks to balance a noisy machine.

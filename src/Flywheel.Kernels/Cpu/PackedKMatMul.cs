@@ -49,7 +49,6 @@ internal static unsafe class PackedKMatMul
     // Software prefetch ahead of the codes, as the type-0 packed kernels do (the hardware prefetchers of the KVM EPYC
     // we measure on did not keep up with a decode step's stream).
     private const int PrefetchDistance = 2048;
-    private const int ChunkBytes = 192 * 1024;
     private const int Q4KRecord = 1216;
     private const int Q5KRecord = 1472;
     private const int Q6KRecord = 1696;
@@ -176,18 +175,9 @@ internal static unsafe class PackedKMatMul
         public ChunkPlan Chunks;
     }
 
-    /// <summary>
-    /// Chunking for <paramref name="threads"/> threads. A single tile of activation rows (decode) reads each weight once:
-    /// a long run per thread, then short chunks (<see cref="ChunkPlan"/>). Several tiles re-read the weights: chunks
-    /// small enough to stay in L2 while the tiles pass, and enough of them to balance.
-    /// </summary>
-    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads)
-    {
-        if (rows <= TileRows) return ChunkPlan.HeadAndTail(groups, threads, CpuKernels.DecodeHeadShare, 4);
-        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
-        var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
-        return ChunkPlan.Uniform(groups, Math.Min(byBalance, byBytes));
-    }
+    /// <summary>Chunking for <paramref name="threads"/> threads (<see cref="ChunkPlan.ForPackedMatMul"/>).</summary>
+    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads) =>
+        ChunkPlan.ForPackedMatMul(groups, GroupBytes(type, n), rows, TileRows, threads);
 
     /// <summary>
     /// Fewest activation rows for which a thread first expands its chunk's Q6_K codes to whole bytes (the code
@@ -274,17 +264,6 @@ internal static unsafe class PackedKMatMul
             }
         }
     }
-
-    /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
-    private interface IRows
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct R1 : IRows { public static int Count => 1; }
-    private readonly struct R2 : IRows { public static int Count => 2; }
-    private readonly struct R3 : IRows { public static int Count => 3; }
-    private readonly struct R4 : IRows { public static int Count => 4; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(byte* p) => Vector256.Create(*(int*)p).AsSByte();

@@ -41,7 +41,6 @@ internal static unsafe class PackedMatMul
     // 16 KiB rather than 2 KiB ahead (with the hints below): on the Q4_0 bench file single-row decode 1.12-1.16x and
     // batch-8 decode 1.07x, alternating with the old distance and L1 hints in one run.
     private const int PrefetchDistance = 16384;
-    private const int ChunkBytes = 192 * 1024;    // packed weight bytes a thread keeps in L2 while activation tiles pass
 
     /// <summary>
     /// Prefetches a line of weights: into L2 for one or two activation rows, where the kernel is a DRAM stream and an L2
@@ -179,18 +178,9 @@ internal static unsafe class PackedMatMul
         public int QuantRowsPerChunk;
     }
 
-    /// <summary>
-    /// Chunking for <paramref name="threads"/> threads. A single tile of activation rows (decode) reads each weight once:
-    /// a long run per thread, then short chunks (<see cref="ChunkPlan"/>). Several tiles re-read the weights: chunks
-    /// small enough to stay in L2 while the tiles pass, and enough of them to balance.
-    /// </summary>
-    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads)
-    {
-        if (rows <= TileRows) return ChunkPlan.HeadAndTail(groups, threads, CpuKernels.DecodeHeadShare, 4);
-        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
-        var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
-        return ChunkPlan.Uniform(groups, Math.Min(byBalance, byBytes));
-    }
+    /// <summary>Chunking for <paramref name="threads"/> threads (<see cref="ChunkPlan.ForPackedMatMul"/>).</summary>
+    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads) =>
+        ChunkPlan.ForPackedMatMul(groups, GroupBytes(type, n), rows, TileRows, threads);
 
     /// <summary>Quantizes activation rows of chunk <paramref name="chunk"/> and records their block scales and sums.</summary>
     public static void PrepareActivations(void* context, int chunk)
@@ -245,17 +235,6 @@ internal static unsafe class PackedMatMul
             }
         }
     }
-
-    /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
-    private interface IRows
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct R1 : IRows { public static int Count => 1; }
-    private readonly struct R2 : IRows { public static int Count => 2; }
-    private readonly struct R3 : IRows { public static int Count => 3; }
-    private readonly struct R4 : IRows { public static int Count => 4; }
 
     /// <summary>Eight binary16 values to float, exact for every finite value: the magnitude bits moved into a float's
     /// place and rescaled by 2^112 (the exponent bias difference), then the sign. Scales are never Inf or NaN.</summary>

@@ -58,7 +58,6 @@ internal static unsafe class PackedMatMul512
         else Sse.Prefetch0(line);
     }
 
-    private const int ChunkBytes = 192 * 1024;    // packed weight bytes a thread keeps in L2 while activation tiles pass
 
     /// <summary>The key of this arrangement in <see cref="PackedTensor.Layout"/>.</summary>
     public static readonly object Layout = new LayoutKey();
@@ -180,18 +179,9 @@ internal static unsafe class PackedMatMul512
         public int QuantRowsPerChunk;
     }
 
-    /// <summary>
-    /// Chunking for <paramref name="threads"/> threads. A single tile of activation rows (decode) reads each weight once:
-    /// a long run per thread, then short chunks (<see cref="ChunkPlan"/>). Several tiles re-read the weights: chunks
-    /// small enough to stay in L2 while the tiles pass, and enough of them to balance.
-    /// </summary>
-    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads)
-    {
-        if (rows <= TileRows) return ChunkPlan.HeadAndTail(groups, threads, CpuKernels.DecodeHeadShare, 4);
-        var byBalance = Math.Max(1, (groups + threads * 4 - 1) / (threads * 4));
-        var byBytes = (int)Math.Max(1, ChunkBytes / GroupBytes(type, n));
-        return ChunkPlan.Uniform(groups, Math.Min(byBalance, byBytes));
-    }
+    /// <summary>Chunking for <paramref name="threads"/> threads (<see cref="ChunkPlan.ForPackedMatMul"/>).</summary>
+    public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads) =>
+        ChunkPlan.ForPackedMatMul(groups, GroupBytes(type, n), rows, TileRows, threads);
 
     /// <summary>Quantizes the activation rows of chunk <paramref name="chunk"/> and writes them into their tiles.</summary>
     public static void PrepareActivations(void* context, int chunk)
@@ -261,21 +251,6 @@ internal static unsafe class PackedMatMul512
             }
         }
     }
-
-    /// <summary>Activation rows per kernel call, a constant of each instantiation so unused rows compile away.</summary>
-    private interface IRows
-    {
-        static abstract int Count { get; }
-    }
-
-    private readonly struct R1 : IRows { public static int Count => 1; }
-    private readonly struct R2 : IRows { public static int Count => 2; }
-    private readonly struct R3 : IRows { public static int Count => 3; }
-    private readonly struct R4 : IRows { public static int Count => 4; }
-    private readonly struct R5 : IRows { public static int Count => 5; }
-    private readonly struct R6 : IRows { public static int Count => 6; }
-    private readonly struct R7 : IRows { public static int Count => 7; }
-    private readonly struct R8 : IRows { public static int Count => 8; }
 
     /// <summary>Sixteen binary16 values to float, exact for every finite value: the magnitude bits moved into a float's
     /// place and rescaled by 2^112 (the exponent bias difference), then the sign. Scales are never Inf or NaN.</summary>

@@ -44,6 +44,19 @@ public sealed class ChunkPlanTests
     }
 
     [Fact]
+    public void A_packed_matmul_runs_long_for_one_tile_and_in_L2_sized_chunks_for_several()
+    {
+        // One tile (decode): a long run per thread, then short chunks.
+        Assert.Equal(2, ChunkPlan.ForPackedMatMul(304, 8192, rows: 8, tileRows: 8, threads: 2).HeadChunks);
+        // Several tiles: uniform chunks of at most L2ChunkBytes of weights (192 KiB / 8 KiB = 24 groups), here fewer
+        // for balance (304 groups over 2 threads × 4 = 38 > 24, so 24).
+        var prompt = ChunkPlan.ForPackedMatMul(304, 8192, rows: 9, tileRows: 8, threads: 2);
+        Assert.Equal(0, prompt.HeadChunks);
+        Assert.Equal(ChunkPlan.L2ChunkBytes / 8192, prompt.TailSize);
+        Assert.Equal(5, ChunkPlan.ForPackedMatMul(40, 8192, rows: 64, tileRows: 8, threads: 2).TailSize); // 40 / 8 by balance
+    }
+
+    [Fact]
     public void Uniform_chunks_are_the_size_asked_for_but_the_last()
     {
         var plan = ChunkPlan.Uniform(10, 4);
