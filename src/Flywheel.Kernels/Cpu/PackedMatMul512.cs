@@ -12,26 +12,30 @@ namespace Flywheel.Kernels.Cpu;
 /// <para>
 /// Layout. Output rows are taken in groups of sixteen; for each 32-block of the row, step j (elements 4j..4j+3) of row
 /// r sits in bytes 4r..4r+3 of one 64-byte vector, so one int32 lane is one output row and a broadcast activation
-/// dword feeds all sixteen. Q8_0 stores its codes plus 128 as unsigned bytes (eight vectors a block), Q4_0 its
-/// nibbles as stored (four vectors: low nibbles step k, high nibbles step k + 4), Q5_0 Q4_0's vectors plus one whose
-/// byte 4r+i carries, in bit j, the fifth bit of element 4j+i of row r. The sixteen rows' binary16 scales follow as 32 bytes a block. The
-/// copy is as large as the file's blocks.
+/// dword feeds all sixteen. Q8_0 instead keeps its signed codes in pairs, step j (elements 2j, 2j+1) of row r in bytes
+/// 2r, 2r+1 of one 32-byte half vector (sixteen halves a block). Q4_0 keeps its nibbles as stored (four vectors: low
+/// nibbles step k, high nibbles step k + 4), Q5_0 Q4_0's vectors plus one whose byte 4r+i carries, in bit j, the fifth
+/// bit of element 4j+i of row r. The sixteen rows' binary16 scales follow as 32 bytes a block. The copy is as large as
+/// the file's blocks.
 /// </para>
 /// <para>
 /// Activations. Each call quantizes its rows to Q8_0 exactly as the reference does, then lays them out in tiles of
-/// eight rows, block by block: the eight rows' 32 codes, their float scales, their −offset·Σy. A kernel then reaches
-/// every operand of a block from one pointer at constant displacements; with eight rows' separate pointers, scales and
-/// sums the 16 general registers would spill inside the loop.
+/// eight rows, block by block: the eight rows' 32 codes, their float scales, their −offset·Σy (for Q8_0: the codes
+/// widened to int16, then the scales). A kernel then reaches every operand of a block from one pointer at constant
+/// displacements; with eight rows' separate pointers, scales and sums the 16 general registers would spill inside the
+/// loop.
 /// </para>
 /// <para>
 /// Arithmetic. Codes go through vpmaddubsw (u8 × s8 pairs into int16) and vpmaddwd. Q4_0 and Q5_0 codes are unsigned
 /// (the −8 / −16 offset comes back exactly as −offset·Σy), and the int16 pair sums add across up to eight (Q4_0:
-/// 15·127·2·8 = 30 480) or four (Q5_0: 31·127·2·4 = 31 496) steps before widening, which cannot overflow. Q8_0 has
-/// no 512-bit vpsignb, and a masked negate costs the JIT a subtract and a blend per activation row; instead its
-/// unsigned codes w + 128 split into nibbles, w·y = (16·hi + lo)·y − 128·y, with the low and high nibble pair sums
-/// each added across all eight steps in int16 (15·127·2·8 = 30 480) and −128·Σy applied once per block: two multiplies
-/// and two adds per row and step, where the masked form took six instructions. Each row's float sum runs
-/// block after block as sum += (float)sumi · (d_w · d_a), separate multiply and add: bit-identical to
+/// 15·127·2·8 = 30 480) or four (Q5_0: 31·127·2·4 = 31 496) steps before widening, which cannot overflow. Q8_0's
+/// codes are signed on both sides, and vpmaddubsw takes one side unsigned. Without VNNI the cheapest exact form
+/// sign-extends each weight half vector to int16 once for all rows (vpmovsxbw) and multiplies it by int16 activation
+/// pairs with vpmaddwd straight into int32: one multiply and one add per row per 32 products, and no widening or
+/// offset at the block's end. Splitting w + 128 into nibbles for vpmaddubsw took two multiplies and two adds per 64
+/// products plus the widening (pp512 of the Q8_0 bench file 1.06x faster this way, alternating runs; single-row decode,
+/// bound by memory, about 0.96x). A masked negate for the sign costs the JIT a subtract and a blend per row. Each row's
+/// float sum runs block after block as sum += (float)sumi · (d_w · d_a), separate multiply and add: bit-identical to
 /// <see cref="ReferenceKernels"/>.
 /// </para>
 /// </summary>
@@ -40,6 +44,10 @@ internal static unsafe class PackedMatMul512
     public const int GroupRows = 16;
     public const int TileRows = 8;               // activation rows per kernel call (8 rows + their sums fit 32 zmm)
     private const int TileBlockBytes = TileRows * 32 + TileRows * 4 + TileRows * 4;
+    // Q8_0's tiles hold the codes as int16 for vpmaddwd, and need no offset sums.
+    private const int WideTileBlockBytes = TileRows * 64 + TileRows * 4;
+
+    private static int TileBlock(GgmlType type) => type == GgmlType.Q8_0 ? WideTileBlockBytes : TileBlockBytes;
     // Far ahead (1-2 groups): with eight activation rows a 16-row group takes long enough that a DRAM-bound batch
     // decode stalls on nearer lines. Batch-8 decode of the Qwen2.5-0.5B-shaped Q4_0 file, alternating in one run:
     // 16 KiB 1.10-1.15x of 2 KiB, 8 KiB and 32 KiB in between; prompt and single-row decode unchanged.
@@ -81,12 +89,12 @@ internal static unsafe class PackedMatMul512
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
     };
 
-    /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16, Q8_0's 128), applied as offset · Σy.</summary>
+    /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16), applied as offset · Σy; Q8_0's are signed.</summary>
     private static int Offset(GgmlType type) => type switch
     {
         GgmlType.Q4_0 => 8,
         GgmlType.Q5_0 => 16,
-        GgmlType.Q8_0 => 128,
+        GgmlType.Q8_0 => 0,
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
     };
 
@@ -96,7 +104,7 @@ internal static unsafe class PackedMatMul512
     public static int Groups(int outFeatures) => (outFeatures + GroupRows - 1) / GroupRows;
 
     /// <summary>Scratch beyond the quantized activations: the activation tiles.</summary>
-    public static long ActivationExtraBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * TileBlockBytes;
+    public static long ActivationExtraBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * Math.Max(TileBlockBytes, WideTileBlockBytes);
 
     /// <summary>Rearranges a [n, out] weight (rows beyond the last group's end are zero).</summary>
     public static PackedTensor Pack(TensorView weight)
@@ -140,7 +148,7 @@ internal static unsafe class PackedMatMul512
                 switch (type)
                 {
                     case GgmlType.Q8_0:
-                        for (var j = 0; j < 8; j++) codes[GroupRows * j + r] = ((int*)(block + 2))[j] ^ unchecked((int)0x80808080);
+                        for (var j = 0; j < 16; j++) ((short*)codes)[GroupRows * j + r] = ((short*)(block + 2))[j];
                         break;
                     case GgmlType.Q4_0:
                         for (var k = 0; k < 4; k++) codes[GroupRows * k + r] = ((int*)(block + 2))[k];
@@ -189,17 +197,24 @@ internal static unsafe class PackedMatMul512
         ref var job = ref *(Job*)context;
         var end = Math.Min(job.Rows, (chunk + 1) * job.QuantRowsPerChunk);
         var offset = Offset(job.Type);
-        var tileBytes = (long)job.Blocks * TileBlockBytes;
+        var tileBlock = TileBlock(job.Type);
+        var tileBytes = (long)job.Blocks * tileBlock;
         for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
         {
             var act = job.Act + t * job.ActRowBytes;
             ActivationQuant.Quantize(GgmlType.Q8_0, job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
             var r = t % TileRows;
             var dst = job.Tiles + t / TileRows * tileBytes;
-            for (var b = 0; b < job.Blocks; b++, dst += TileBlockBytes)
+            for (var b = 0; b < job.Blocks; b++, dst += tileBlock)
             {
                 var block = act + b * ActivationQuant.Q8_0BlockBytes;
                 var y = Vector256.Load((sbyte*)(block + 2));
+                if (job.Type == GgmlType.Q8_0)
+                {
+                    Avx512BW.ConvertToVector512Int16(y).Store((short*)(dst + 64 * r));
+                    *(float*)(dst + TileRows * 64 + 4 * r) = Half16.ToFloat(*(ushort*)block);
+                    continue;
+                }
                 y.Store((sbyte*)(dst + 32 * r));
                 *(float*)(dst + TileRows * 32 + 4 * r) = Half16.ToFloat(*(ushort*)block);
                 // Σ of 32 signed codes: pmaddubsw against ones, then pmaddwd against ones.
@@ -214,7 +229,7 @@ internal static unsafe class PackedMatMul512
     {
         ref var job = ref *(Job*)context;
         var (g0, g1) = job.Chunks.Range(chunk);
-        var tileBytes = (long)job.Blocks * TileBlockBytes;
+        var tileBytes = (long)job.Blocks * TileBlock(job.Type);
         for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
         {
             var count = Math.Min(TileRows, job.Rows - t0);
@@ -468,9 +483,17 @@ internal static unsafe class PackedMatMul512
         if (TR.Count > 7) Store(ref job, acc7, g, t0 + 7);
     }
 
-    /// <summary>Pair sums of high nibbles, widened and weighted by 16 (exact: at most 30 480 · 2 · 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> WidenTimes16(Vector512<short> pairs) => Avx512BW.MultiplyAddAdjacent(pairs, Vector512.Create((short)16));
+    private static Vector512<short> Broadcast16(byte* p) => Vector512.Create(*(int*)p).AsInt16();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> WideStep(byte* codes) => Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)codes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Dot(Vector512<short> w, Vector512<short> y) => Avx512BW.MultiplyAddAdjacent(w, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float WideScale(byte* block, int r) => *(float*)(block + TileRows * 64 + 4 * r);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileQ8_0<TR>(ref Job job, byte* tile, int g, int t0) where TR : struct, IRows
@@ -480,8 +503,7 @@ internal static unsafe class PackedMatMul512
         var scales = (ushort*)(codes + blocks * 512L);
         var a = tile;
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default, acc4 = default, acc5 = default, acc6 = default, acc7 = default;
-        var low = Vector512.Create((byte)0x0F);
-        for (var b = 0; b < blocks; b++, codes += 512, scales += 16, a += TileBlockBytes)
+        for (var b = 0; b < blocks; b++, codes += 512, scales += 16, a += WideTileBlockBytes)
         {
             Prefetch<TR>(codes + PrefetchDistance);
             Prefetch<TR>(codes + PrefetchDistance + 64);
@@ -493,106 +515,161 @@ internal static unsafe class PackedMatMul512
             Prefetch<TR>(codes + PrefetchDistance + 448);
             Prefetch<TR>((byte*)scales + PrefetchDistance / 16);
             var dw = HalvesToFloats(scales);
-            // Low and high nibbles of w + 128 in separate int16 sums: eight steps of 15·127·2 fit.
-            Vector512<short> p0 = default, p1 = default, p2 = default, p3 = default, p4 = default, p5 = default, p6 = default, p7 = default;
-            Vector512<short> q0 = default, q1 = default, q2 = default, q3 = default, q4 = default, q5 = default, q6 = default, q7 = default;
+            // Int32 pair sums straight from vpmaddwd: sixteen steps of 2·127·127 cannot overflow.
+            Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
             // Unrolled by hand: the JIT keeps constant-trip loops, and their counters cost as much as the work.
-            var v = Vector512.Load(codes + 64 * 0);
-            var lo = v & low;
-            var hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 0); p0 = Pairs(lo, y); q0 = Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 32); p1 = Pairs(lo, y); q1 = Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 64); p2 = Pairs(lo, y); q2 = Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 96); p3 = Pairs(lo, y); q3 = Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 128); p4 = Pairs(lo, y); q4 = Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 160); p5 = Pairs(lo, y); q5 = Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 192); p6 = Pairs(lo, y); q6 = Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 224); p7 = Pairs(lo, y); q7 = Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 1);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 4); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 36); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 68); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 100); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 132); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 164); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 196); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 228); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 2);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 8); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 40); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 72); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 104); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 136); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 168); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 200); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 232); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 3);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 12); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 44); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 76); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 108); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 140); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 172); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 204); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 236); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 4);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 16); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 48); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 80); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 112); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 144); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 176); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 208); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 240); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 5);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 20); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 52); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 84); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 116); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 148); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 180); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 212); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 244); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 6);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 24); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 56); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 88); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 120); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 152); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 184); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 216); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 248); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            v = Vector512.Load(codes + 64 * 7);
-            lo = v & low;
-            hi = Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & low;
-            { var y = Broadcast(a + 28); p0 += Pairs(lo, y); q0 += Pairs(hi, y); }
-            if (TR.Count > 1) { var y = Broadcast(a + 60); p1 += Pairs(lo, y); q1 += Pairs(hi, y); }
-            if (TR.Count > 2) { var y = Broadcast(a + 92); p2 += Pairs(lo, y); q2 += Pairs(hi, y); }
-            if (TR.Count > 3) { var y = Broadcast(a + 124); p3 += Pairs(lo, y); q3 += Pairs(hi, y); }
-            if (TR.Count > 4) { var y = Broadcast(a + 156); p4 += Pairs(lo, y); q4 += Pairs(hi, y); }
-            if (TR.Count > 5) { var y = Broadcast(a + 188); p5 += Pairs(lo, y); q5 += Pairs(hi, y); }
-            if (TR.Count > 6) { var y = Broadcast(a + 220); p6 += Pairs(lo, y); q6 += Pairs(hi, y); }
-            if (TR.Count > 7) { var y = Broadcast(a + 252); p7 += Pairs(lo, y); q7 += Pairs(hi, y); }
-            acc0 += Vector512.ConvertToSingle(Widen(p0) + WidenTimes16(q0) + Vector512.Create(Offset(a, 0))) * (dw * Vector512.Create(Scale(a, 0)));
-            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(Widen(p1) + WidenTimes16(q1) + Vector512.Create(Offset(a, 1))) * (dw * Vector512.Create(Scale(a, 1)));
-            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(Widen(p2) + WidenTimes16(q2) + Vector512.Create(Offset(a, 2))) * (dw * Vector512.Create(Scale(a, 2)));
-            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(Widen(p3) + WidenTimes16(q3) + Vector512.Create(Offset(a, 3))) * (dw * Vector512.Create(Scale(a, 3)));
-            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(Widen(p4) + WidenTimes16(q4) + Vector512.Create(Offset(a, 4))) * (dw * Vector512.Create(Scale(a, 4)));
-            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(Widen(p5) + WidenTimes16(q5) + Vector512.Create(Offset(a, 5))) * (dw * Vector512.Create(Scale(a, 5)));
-            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(Widen(p6) + WidenTimes16(q6) + Vector512.Create(Offset(a, 6))) * (dw * Vector512.Create(Scale(a, 6)));
-            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(Widen(p7) + WidenTimes16(q7) + Vector512.Create(Offset(a, 7))) * (dw * Vector512.Create(Scale(a, 7)));
+            var w0 = WideStep(codes + 0);
+            s0 = Dot(w0, Broadcast16(a + 0));
+            if (TR.Count > 1) s1 = Dot(w0, Broadcast16(a + 64));
+            if (TR.Count > 2) s2 = Dot(w0, Broadcast16(a + 128));
+            if (TR.Count > 3) s3 = Dot(w0, Broadcast16(a + 192));
+            if (TR.Count > 4) s4 = Dot(w0, Broadcast16(a + 256));
+            if (TR.Count > 5) s5 = Dot(w0, Broadcast16(a + 320));
+            if (TR.Count > 6) s6 = Dot(w0, Broadcast16(a + 384));
+            if (TR.Count > 7) s7 = Dot(w0, Broadcast16(a + 448));
+            var w1 = WideStep(codes + 32);
+            s0 += Dot(w1, Broadcast16(a + 4));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 68));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 132));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 196));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 260));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 324));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 388));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 452));
+            w0 = WideStep(codes + 64);
+            s0 += Dot(w0, Broadcast16(a + 8));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 72));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 136));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 200));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 264));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 328));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 392));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 456));
+            w1 = WideStep(codes + 96);
+            s0 += Dot(w1, Broadcast16(a + 12));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 76));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 140));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 204));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 268));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 332));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 396));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 460));
+            w0 = WideStep(codes + 128);
+            s0 += Dot(w0, Broadcast16(a + 16));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 80));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 144));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 208));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 272));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 336));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 400));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 464));
+            w1 = WideStep(codes + 160);
+            s0 += Dot(w1, Broadcast16(a + 20));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 84));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 148));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 212));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 276));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 340));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 404));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 468));
+            w0 = WideStep(codes + 192);
+            s0 += Dot(w0, Broadcast16(a + 24));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 88));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 152));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 216));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 280));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 344));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 408));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 472));
+            w1 = WideStep(codes + 224);
+            s0 += Dot(w1, Broadcast16(a + 28));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 92));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 156));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 220));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 284));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 348));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 412));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 476));
+            w0 = WideStep(codes + 256);
+            s0 += Dot(w0, Broadcast16(a + 32));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 96));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 160));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 224));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 288));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 352));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 416));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 480));
+            w1 = WideStep(codes + 288);
+            s0 += Dot(w1, Broadcast16(a + 36));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 100));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 164));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 228));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 292));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 356));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 420));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 484));
+            w0 = WideStep(codes + 320);
+            s0 += Dot(w0, Broadcast16(a + 40));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 104));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 168));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 232));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 296));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 360));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 424));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 488));
+            w1 = WideStep(codes + 352);
+            s0 += Dot(w1, Broadcast16(a + 44));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 108));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 172));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 236));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 300));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 364));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 428));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 492));
+            w0 = WideStep(codes + 384);
+            s0 += Dot(w0, Broadcast16(a + 48));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 112));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 176));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 240));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 304));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 368));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 432));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 496));
+            w1 = WideStep(codes + 416);
+            s0 += Dot(w1, Broadcast16(a + 52));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 116));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 180));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 244));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 308));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 372));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 436));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 500));
+            w0 = WideStep(codes + 448);
+            s0 += Dot(w0, Broadcast16(a + 56));
+            if (TR.Count > 1) s1 += Dot(w0, Broadcast16(a + 120));
+            if (TR.Count > 2) s2 += Dot(w0, Broadcast16(a + 184));
+            if (TR.Count > 3) s3 += Dot(w0, Broadcast16(a + 248));
+            if (TR.Count > 4) s4 += Dot(w0, Broadcast16(a + 312));
+            if (TR.Count > 5) s5 += Dot(w0, Broadcast16(a + 376));
+            if (TR.Count > 6) s6 += Dot(w0, Broadcast16(a + 440));
+            if (TR.Count > 7) s7 += Dot(w0, Broadcast16(a + 504));
+            w1 = WideStep(codes + 480);
+            s0 += Dot(w1, Broadcast16(a + 60));
+            if (TR.Count > 1) s1 += Dot(w1, Broadcast16(a + 124));
+            if (TR.Count > 2) s2 += Dot(w1, Broadcast16(a + 188));
+            if (TR.Count > 3) s3 += Dot(w1, Broadcast16(a + 252));
+            if (TR.Count > 4) s4 += Dot(w1, Broadcast16(a + 316));
+            if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 380));
+            if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 444));
+            if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 508));
+            acc0 += Vector512.ConvertToSingle(s0) * (dw * Vector512.Create(WideScale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(s1) * (dw * Vector512.Create(WideScale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(s2) * (dw * Vector512.Create(WideScale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(s3) * (dw * Vector512.Create(WideScale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(s4) * (dw * Vector512.Create(WideScale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(s5) * (dw * Vector512.Create(WideScale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(s6) * (dw * Vector512.Create(WideScale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(s7) * (dw * Vector512.Create(WideScale(a, 7)));
         }
         Store(ref job, acc0, g, t0 + 0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
