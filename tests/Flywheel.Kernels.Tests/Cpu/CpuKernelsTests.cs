@@ -163,13 +163,14 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         AssertRelative(expected, x, RmsNormRelativeTolerance, "rmsnorm in place");
     }
 
-    /// <summary>Sizes a prompt's SwiGlu reaches, which the set spreads over its pool (the last chunk ends mid-vector for the odd ones).</summary>
+    /// <summary>Sizes a batched decode step's and a prompt's SwiGlu reach, which the set spreads over its pool (the last
+    /// chunk ends mid-vector for the odd ones; 16383 stays on the calling thread).</summary>
     public static TheoryData<string, int> LargeElementwiseCases()
     {
         var data = new TheoryData<string, int>();
         foreach (var set in KernelSetParity.Names)
         {
-            foreach (var n in (int[])[65535, 65536, 70001, 512 * 4864 + 3]) data.Add(set, n);
+            foreach (var n in (int[])[16383, 16384, 8 * 4864 + 1, 65535, 65536, 70001, 512 * 4864 + 3]) data.Add(set, n);
         }
         return data;
     }
