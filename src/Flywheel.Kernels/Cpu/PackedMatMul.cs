@@ -26,8 +26,8 @@ namespace Flywheel.Kernels.Cpu;
 /// −offset·Σy, Σy per activation block computed once per call), and the int16 pair sums are added across up to eight
 /// (Q4_0: 15·127·2·8 = 30 480) or four (Q5_0: 31·127·2·4 = 31 496) steps before widening, which cannot overflow.
 /// Q8_0 takes the sign trick (|w| · sign(y, w), pair sums ≤ 128·127·2 = 32 512). Every block's integer dot product is
-/// exact, and each row's float sum runs block after block as sum = fma((float)sumi, d_w · d_a, sum), which is the
-/// reference's order and rounding: results are bit-identical to <see cref="ReferenceKernels"/>.
+/// exact, and each row's float sum runs block after block as sum += (float)sumi · (d_w · d_a), with separate multiply
+/// and add, which is the reference's order: results are bit-identical to <see cref="ReferenceKernels"/>.
 /// </para>
 /// A kernel call computes one group against up to four activation rows, loading each weight vector once for all of
 /// them; more rows take the group again from cache, group chunks sized to stay in L2 while activation tiles stream.
@@ -323,10 +323,10 @@ internal static unsafe class PackedMatMul
             if (TR.Count > 1) p1 += Pairs(lo, Broadcast(a1 + ab + 4 * 3)) + Pairs(hi, Broadcast(a1 + ab + 16 + 4 * 3));
             if (TR.Count > 2) p2 += Pairs(lo, Broadcast(a2 + ab + 4 * 3)) + Pairs(hi, Broadcast(a2 + ab + 16 + 4 * 3));
             if (TR.Count > 3) p3 += Pairs(lo, Broadcast(a3 + ab + 4 * 3)) + Pairs(hi, Broadcast(a3 + ab + 16 + 4 * 3));
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p0) + Vector256.Create(o0[b])), (dw * Vector256.Create(s0[b])), acc0);
-            if (TR.Count > 1) acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p1) + Vector256.Create(o1[b])), (dw * Vector256.Create(s1[b])), acc1);
-            if (TR.Count > 2) acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p2) + Vector256.Create(o2[b])), (dw * Vector256.Create(s2[b])), acc2);
-            if (TR.Count > 3) acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p3) + Vector256.Create(o3[b])), (dw * Vector256.Create(s3[b])), acc3);
+            acc0 += Vector256.ConvertToSingle(Widen(p0) + Vector256.Create(o0[b])) * (dw * Vector256.Create(s0[b]));
+            if (TR.Count > 1) acc1 += Vector256.ConvertToSingle(Widen(p1) + Vector256.Create(o1[b])) * (dw * Vector256.Create(s1[b]));
+            if (TR.Count > 2) acc2 += Vector256.ConvertToSingle(Widen(p2) + Vector256.Create(o2[b])) * (dw * Vector256.Create(s2[b]));
+            if (TR.Count > 3) acc3 += Vector256.ConvertToSingle(Widen(p3) + Vector256.Create(o3[b])) * (dw * Vector256.Create(s3[b]));
         }
         Store(ref job, acc0, g, t0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
@@ -397,10 +397,10 @@ internal static unsafe class PackedMatMul
             if (TR.Count > 1) { p1 += Pairs(lo, Broadcast(a1 + ab + 4 * 3)); q1 += Pairs(hi, Broadcast(a1 + ab + 16 + 4 * 3)); }
             if (TR.Count > 2) { p2 += Pairs(lo, Broadcast(a2 + ab + 4 * 3)); q2 += Pairs(hi, Broadcast(a2 + ab + 16 + 4 * 3)); }
             if (TR.Count > 3) { p3 += Pairs(lo, Broadcast(a3 + ab + 4 * 3)); q3 += Pairs(hi, Broadcast(a3 + ab + 16 + 4 * 3)); }
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p0) + Widen(q0) + Vector256.Create(o0[b])), (dw * Vector256.Create(s0[b])), acc0);
-            if (TR.Count > 1) acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p1) + Widen(q1) + Vector256.Create(o1[b])), (dw * Vector256.Create(s1[b])), acc1);
-            if (TR.Count > 2) acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p2) + Widen(q2) + Vector256.Create(o2[b])), (dw * Vector256.Create(s2[b])), acc2);
-            if (TR.Count > 3) acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(Widen(p3) + Widen(q3) + Vector256.Create(o3[b])), (dw * Vector256.Create(s3[b])), acc3);
+            acc0 += Vector256.ConvertToSingle(Widen(p0) + Widen(q0) + Vector256.Create(o0[b])) * (dw * Vector256.Create(s0[b]));
+            if (TR.Count > 1) acc1 += Vector256.ConvertToSingle(Widen(p1) + Widen(q1) + Vector256.Create(o1[b])) * (dw * Vector256.Create(s1[b]));
+            if (TR.Count > 2) acc2 += Vector256.ConvertToSingle(Widen(p2) + Widen(q2) + Vector256.Create(o2[b])) * (dw * Vector256.Create(s2[b]));
+            if (TR.Count > 3) acc3 += Vector256.ConvertToSingle(Widen(p3) + Widen(q3) + Vector256.Create(o3[b])) * (dw * Vector256.Create(s3[b]));
         }
         Store(ref job, acc0, g, t0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
@@ -484,10 +484,10 @@ internal static unsafe class PackedMatMul
             if (TR.Count > 1) i1 += SignedDot(absW, w, Broadcast(a1 + ab + 4 * 7));
             if (TR.Count > 2) i2 += SignedDot(absW, w, Broadcast(a2 + ab + 4 * 7));
             if (TR.Count > 3) i3 += SignedDot(absW, w, Broadcast(a3 + ab + 4 * 7));
-            acc0 = Fma.MultiplyAdd(Vector256.ConvertToSingle(i0), (dw * Vector256.Create(s0[b])), acc0);
-            if (TR.Count > 1) acc1 = Fma.MultiplyAdd(Vector256.ConvertToSingle(i1), (dw * Vector256.Create(s1[b])), acc1);
-            if (TR.Count > 2) acc2 = Fma.MultiplyAdd(Vector256.ConvertToSingle(i2), (dw * Vector256.Create(s2[b])), acc2);
-            if (TR.Count > 3) acc3 = Fma.MultiplyAdd(Vector256.ConvertToSingle(i3), (dw * Vector256.Create(s3[b])), acc3);
+            acc0 += Vector256.ConvertToSingle(i0) * (dw * Vector256.Create(s0[b]));
+            if (TR.Count > 1) acc1 += Vector256.ConvertToSingle(i1) * (dw * Vector256.Create(s1[b]));
+            if (TR.Count > 2) acc2 += Vector256.ConvertToSingle(i2) * (dw * Vector256.Create(s2[b]));
+            if (TR.Count > 3) acc3 += Vector256.ConvertToSingle(i3) * (dw * Vector256.Create(s3[b]));
         }
         Store(ref job, acc0, g, t0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);

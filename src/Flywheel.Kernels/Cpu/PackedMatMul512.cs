@@ -35,9 +35,8 @@ namespace Flywheel.Kernels.Cpu;
 /// offset at the block's end. Splitting w + 128 into nibbles for vpmaddubsw took two multiplies and two adds per 64
 /// products plus the widening (pp512 of the Q8_0 bench file 1.06x faster this way, alternating runs; single-row decode,
 /// bound by memory, about 0.96x). A masked negate for the sign costs the JIT a subtract and a blend per row. Each row's
-/// float sum runs block after block as sum = fma((float)sumi, d_w · d_a, sum): bit-identical to
-/// <see cref="ReferenceKernels"/>. The fused form saves an instruction per row and block (batch-8 decode of the Q4_0
-/// bench file about 1.02x, pp512 1.01-1.02x).
+/// float sum runs block after block as sum += (float)sumi · (d_w · d_a), separate multiply and add: bit-identical to
+/// <see cref="ReferenceKernels"/>.
 /// </para>
 /// </summary>
 internal static unsafe class PackedMatMul512
@@ -372,14 +371,14 @@ internal static unsafe class PackedMatMul512
             if (TR.Count > 5) p5 += Pairs(lo, Broadcast(a + 172)) + Pairs(hi, Broadcast(a + 188));
             if (TR.Count > 6) p6 += Pairs(lo, Broadcast(a + 204)) + Pairs(hi, Broadcast(a + 220));
             if (TR.Count > 7) p7 += Pairs(lo, Broadcast(a + 236)) + Pairs(hi, Broadcast(a + 252));
-            acc0 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p0) + Vector512.Create(Offset(a, 0))), (dw * Vector512.Create(Scale(a, 0))), acc0);
-            if (TR.Count > 1) acc1 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p1) + Vector512.Create(Offset(a, 1))), (dw * Vector512.Create(Scale(a, 1))), acc1);
-            if (TR.Count > 2) acc2 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p2) + Vector512.Create(Offset(a, 2))), (dw * Vector512.Create(Scale(a, 2))), acc2);
-            if (TR.Count > 3) acc3 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p3) + Vector512.Create(Offset(a, 3))), (dw * Vector512.Create(Scale(a, 3))), acc3);
-            if (TR.Count > 4) acc4 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p4) + Vector512.Create(Offset(a, 4))), (dw * Vector512.Create(Scale(a, 4))), acc4);
-            if (TR.Count > 5) acc5 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p5) + Vector512.Create(Offset(a, 5))), (dw * Vector512.Create(Scale(a, 5))), acc5);
-            if (TR.Count > 6) acc6 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p6) + Vector512.Create(Offset(a, 6))), (dw * Vector512.Create(Scale(a, 6))), acc6);
-            if (TR.Count > 7) acc7 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p7) + Vector512.Create(Offset(a, 7))), (dw * Vector512.Create(Scale(a, 7))), acc7);
+            acc0 += Vector512.ConvertToSingle(Widen(p0) + Vector512.Create(Offset(a, 0))) * (dw * Vector512.Create(Scale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(Widen(p1) + Vector512.Create(Offset(a, 1))) * (dw * Vector512.Create(Scale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(Widen(p2) + Vector512.Create(Offset(a, 2))) * (dw * Vector512.Create(Scale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(Widen(p3) + Vector512.Create(Offset(a, 3))) * (dw * Vector512.Create(Scale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(Widen(p4) + Vector512.Create(Offset(a, 4))) * (dw * Vector512.Create(Scale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(Widen(p5) + Vector512.Create(Offset(a, 5))) * (dw * Vector512.Create(Scale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(Widen(p6) + Vector512.Create(Offset(a, 6))) * (dw * Vector512.Create(Scale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(Widen(p7) + Vector512.Create(Offset(a, 7))) * (dw * Vector512.Create(Scale(a, 7)));
         }
         Store(ref job, acc0, g, t0 + 0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
@@ -465,14 +464,14 @@ internal static unsafe class PackedMatMul512
             if (TR.Count > 5) { p5 += Pairs(lo, Broadcast(a + 172)); q5 += Pairs(hi, Broadcast(a + 188)); }
             if (TR.Count > 6) { p6 += Pairs(lo, Broadcast(a + 204)); q6 += Pairs(hi, Broadcast(a + 220)); }
             if (TR.Count > 7) { p7 += Pairs(lo, Broadcast(a + 236)); q7 += Pairs(hi, Broadcast(a + 252)); }
-            acc0 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p0) + Widen(q0) + Vector512.Create(Offset(a, 0))), (dw * Vector512.Create(Scale(a, 0))), acc0);
-            if (TR.Count > 1) acc1 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p1) + Widen(q1) + Vector512.Create(Offset(a, 1))), (dw * Vector512.Create(Scale(a, 1))), acc1);
-            if (TR.Count > 2) acc2 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p2) + Widen(q2) + Vector512.Create(Offset(a, 2))), (dw * Vector512.Create(Scale(a, 2))), acc2);
-            if (TR.Count > 3) acc3 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p3) + Widen(q3) + Vector512.Create(Offset(a, 3))), (dw * Vector512.Create(Scale(a, 3))), acc3);
-            if (TR.Count > 4) acc4 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p4) + Widen(q4) + Vector512.Create(Offset(a, 4))), (dw * Vector512.Create(Scale(a, 4))), acc4);
-            if (TR.Count > 5) acc5 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p5) + Widen(q5) + Vector512.Create(Offset(a, 5))), (dw * Vector512.Create(Scale(a, 5))), acc5);
-            if (TR.Count > 6) acc6 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p6) + Widen(q6) + Vector512.Create(Offset(a, 6))), (dw * Vector512.Create(Scale(a, 6))), acc6);
-            if (TR.Count > 7) acc7 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(Widen(p7) + Widen(q7) + Vector512.Create(Offset(a, 7))), (dw * Vector512.Create(Scale(a, 7))), acc7);
+            acc0 += Vector512.ConvertToSingle(Widen(p0) + Widen(q0) + Vector512.Create(Offset(a, 0))) * (dw * Vector512.Create(Scale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(Widen(p1) + Widen(q1) + Vector512.Create(Offset(a, 1))) * (dw * Vector512.Create(Scale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(Widen(p2) + Widen(q2) + Vector512.Create(Offset(a, 2))) * (dw * Vector512.Create(Scale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(Widen(p3) + Widen(q3) + Vector512.Create(Offset(a, 3))) * (dw * Vector512.Create(Scale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(Widen(p4) + Widen(q4) + Vector512.Create(Offset(a, 4))) * (dw * Vector512.Create(Scale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(Widen(p5) + Widen(q5) + Vector512.Create(Offset(a, 5))) * (dw * Vector512.Create(Scale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(Widen(p6) + Widen(q6) + Vector512.Create(Offset(a, 6))) * (dw * Vector512.Create(Scale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(Widen(p7) + Widen(q7) + Vector512.Create(Offset(a, 7))) * (dw * Vector512.Create(Scale(a, 7)));
         }
         Store(ref job, acc0, g, t0 + 0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);
@@ -663,14 +662,14 @@ internal static unsafe class PackedMatMul512
             if (TR.Count > 5) s5 += Dot(w1, Broadcast16(a + 380));
             if (TR.Count > 6) s6 += Dot(w1, Broadcast16(a + 444));
             if (TR.Count > 7) s7 += Dot(w1, Broadcast16(a + 508));
-            acc0 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s0), (dw * Vector512.Create(WideScale(a, 0))), acc0);
-            if (TR.Count > 1) acc1 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s1), (dw * Vector512.Create(WideScale(a, 1))), acc1);
-            if (TR.Count > 2) acc2 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s2), (dw * Vector512.Create(WideScale(a, 2))), acc2);
-            if (TR.Count > 3) acc3 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s3), (dw * Vector512.Create(WideScale(a, 3))), acc3);
-            if (TR.Count > 4) acc4 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s4), (dw * Vector512.Create(WideScale(a, 4))), acc4);
-            if (TR.Count > 5) acc5 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s5), (dw * Vector512.Create(WideScale(a, 5))), acc5);
-            if (TR.Count > 6) acc6 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s6), (dw * Vector512.Create(WideScale(a, 6))), acc6);
-            if (TR.Count > 7) acc7 = Avx512F.FusedMultiplyAdd(Vector512.ConvertToSingle(s7), (dw * Vector512.Create(WideScale(a, 7))), acc7);
+            acc0 += Vector512.ConvertToSingle(s0) * (dw * Vector512.Create(WideScale(a, 0)));
+            if (TR.Count > 1) acc1 += Vector512.ConvertToSingle(s1) * (dw * Vector512.Create(WideScale(a, 1)));
+            if (TR.Count > 2) acc2 += Vector512.ConvertToSingle(s2) * (dw * Vector512.Create(WideScale(a, 2)));
+            if (TR.Count > 3) acc3 += Vector512.ConvertToSingle(s3) * (dw * Vector512.Create(WideScale(a, 3)));
+            if (TR.Count > 4) acc4 += Vector512.ConvertToSingle(s4) * (dw * Vector512.Create(WideScale(a, 4)));
+            if (TR.Count > 5) acc5 += Vector512.ConvertToSingle(s5) * (dw * Vector512.Create(WideScale(a, 5)));
+            if (TR.Count > 6) acc6 += Vector512.ConvertToSingle(s6) * (dw * Vector512.Create(WideScale(a, 6)));
+            if (TR.Count > 7) acc7 += Vector512.ConvertToSingle(s7) * (dw * Vector512.Create(WideScale(a, 7)));
         }
         Store(ref job, acc0, g, t0 + 0);
         if (TR.Count > 1) Store(ref job, acc1, g, t0 + 1);

@@ -102,15 +102,15 @@ internal static unsafe class SimdVecDot
                 DotSigned(Vector256.Load((sbyte*)(w + 36)), Vector256.Load((sbyte*)(a + 36))),
                 DotSigned(Vector256.Load((sbyte*)(w + 70)), Vector256.Load((sbyte*)(a + 70))),
                 DotSigned(Vector256.Load((sbyte*)(w + 104)), Vector256.Load((sbyte*)(a + 104))));
-            sum = MathF.FusedMultiplyAdd(s.GetElement(0), H(w) * H(a), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(1), H(w + 34) * H(a + 34), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(2), H(w + 68) * H(a + 68), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(3), H(w + 102) * H(a + 102), sum);
+            sum += s.GetElement(0) * (H(w) * H(a));
+            sum += s.GetElement(1) * (H(w + 34) * H(a + 34));
+            sum += s.GetElement(2) * (H(w + 68) * H(a + 68));
+            sum += s.GetElement(3) * (H(w + 102) * H(a + 102));
         }
         for (; b < blocks; b++, w += 34, a += 34)
         {
             var sumi = Vector256.Sum(DotSigned(Vector256.Load((sbyte*)(w + 2)), Vector256.Load((sbyte*)(a + 2))));
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }
@@ -129,15 +129,15 @@ internal static unsafe class SimdVecDot
                 DotSigned(Q4_0Codes(w + 20), Vector256.Load((sbyte*)(a + 36))),
                 DotSigned(Q4_0Codes(w + 38), Vector256.Load((sbyte*)(a + 70))),
                 DotSigned(Q4_0Codes(w + 56), Vector256.Load((sbyte*)(a + 104))));
-            sum = MathF.FusedMultiplyAdd(s.GetElement(0), H(w) * H(a), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(1), H(w + 18) * H(a + 34), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(2), H(w + 36) * H(a + 68), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(3), H(w + 54) * H(a + 102), sum);
+            sum += s.GetElement(0) * (H(w) * H(a));
+            sum += s.GetElement(1) * (H(w + 18) * H(a + 34));
+            sum += s.GetElement(2) * (H(w + 36) * H(a + 68));
+            sum += s.GetElement(3) * (H(w + 54) * H(a + 102));
         }
         for (; b < blocks; b++, w += 18, a += 34)
         {
             var sumi = Vector256.Sum(DotSigned(Q4_0Codes(w + 2), Vector256.Load((sbyte*)(a + 2))));
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }
@@ -156,15 +156,15 @@ internal static unsafe class SimdVecDot
                 DotSigned(Q5_0Codes(w + 22), Vector256.Load((sbyte*)(a + 36))),
                 DotSigned(Q5_0Codes(w + 44), Vector256.Load((sbyte*)(a + 70))),
                 DotSigned(Q5_0Codes(w + 66), Vector256.Load((sbyte*)(a + 104))));
-            sum = MathF.FusedMultiplyAdd(s.GetElement(0), H(w) * H(a), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(1), H(w + 22) * H(a + 34), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(2), H(w + 44) * H(a + 68), sum);
-            sum = MathF.FusedMultiplyAdd(s.GetElement(3), H(w + 66) * H(a + 102), sum);
+            sum += s.GetElement(0) * (H(w) * H(a));
+            sum += s.GetElement(1) * (H(w + 22) * H(a + 34));
+            sum += s.GetElement(2) * (H(w + 44) * H(a + 68));
+            sum += s.GetElement(3) * (H(w + 66) * H(a + 102));
         }
         for (; b < blocks; b++, w += 22, a += 34)
         {
             var sumi = Vector256.Sum(DotSigned(Q5_0Codes(w), Vector256.Load((sbyte*)(a + 2))));
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }

@@ -7,9 +7,7 @@ namespace Flywheel.Kernels.Reference;
 /// Dot product of one quantized weight row with one activation row already in the weight's vec_dot type
 /// (<see cref="ActivationQuant.VecDotType"/>). Each block's integer dot product is exact, and the float combination
 /// per block follows ggml-cpu's generic vec_dot functions (ggml_vec_dot_q4_0_q8_0_generic and friends), so only
-/// the order of float additions across blocks can differ from llama.cpp's SIMD versions. Q8_0, Q4_0 and Q5_0 add each
-/// block as one fused multiply-add, sum = fma(sumi, d_w · d_a, sum), as llama.cpp's x86 versions also fuse theirs:
-/// one rounding fewer, and the SIMD kernels that must match these bits save an instruction per block.
+/// the order of float additions across blocks can differ from llama.cpp's SIMD versions.
 /// Block layouts per ggml-common.h; offsets below are in bytes.
 /// </summary>
 internal static unsafe partial class VecDot
@@ -70,7 +68,7 @@ internal static unsafe partial class VecDot
             var y = (sbyte*)(a + 2);
             var sumi = 0;
             for (var j = 0; j < 32; j++) sumi += x[j] * y[j];
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }
@@ -89,7 +87,7 @@ internal static unsafe partial class VecDot
             {
                 sumi += ((qs[j] & 0x0F) - 8) * y[j] + ((qs[j] >> 4) - 8) * y[j + 16];
             }
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }
@@ -127,7 +125,7 @@ internal static unsafe partial class VecDot
                 var h1 = (int)(qh >> (j + 12)) & 0x10;
                 sumi += (((qs[j] & 0x0F) | h0) - 16) * y[j] + (((qs[j] >> 4) | h1) - 16) * y[j + 16];
             }
-            sum = MathF.FusedMultiplyAdd(sumi, H(w) * H(a), sum);
+            sum += sumi * (H(w) * H(a));
         }
         return sum;
     }
