@@ -353,7 +353,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         var end = Math.Min(job.Rows, (chunk + 1) * job.ChunkRows);
         for (var t = chunk * job.ChunkRows; t < end; t++)
         {
-            ActivationQuant.Quantize(job.VecDotType, job.Input + (long)t * job.InFeatures, job.Act + t * job.ActRowBytes, job.InFeatures);
+            SimdActivationQuant.Quantize(job.VecDotType, job.Input + (long)t * job.InFeatures, job.Act + t * job.ActRowBytes, job.InFeatures);
         }
     }
 

@@ -191,7 +191,7 @@ internal static unsafe class PackedMatMul
         for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
         {
             var act = job.Act + t * job.ActRowBytes;
-            ActivationQuant.Quantize(GgmlType.Q8_0, job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
+            SimdActivationQuant.Q8_0(job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
             var scales = job.ActScales + (long)t * job.Blocks;
             var sums = job.ActOffsets + (long)t * job.Blocks;
             for (var b = 0; b < job.Blocks; b++)

@@ -202,7 +202,7 @@ internal static unsafe class PackedMatMul512
         for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
         {
             var act = job.Act + t * job.ActRowBytes;
-            ActivationQuant.Quantize(GgmlType.Q8_0, job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
+            SimdActivationQuant.Q8_0(job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
             var r = t % TileRows;
             var dst = job.Tiles + t / TileRows * tileBytes;
             for (var b = 0; b < job.Blocks; b++, dst += tileBlock)

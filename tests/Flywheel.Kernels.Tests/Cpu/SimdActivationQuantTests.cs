@@ -1,0 +1,94 @@
+using Flywheel.Kernels.Cpu;
+using Flywheel.Kernels.Reference;
+using Flywheel.Tensors;
+
+namespace Flywheel.Kernels.Tests.Cpu;
+
+/// <summary>The SIMD Q8_0 activation quantization must give the reference's bytes exactly.</summary>
+public sealed unsafe class SimdActivationQuantTests
+{
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var kind in new[] { "random", "ties", "zeros", "tiny", "huge", "mixed" })
+        {
+            foreach (var n in new[] { 0, 32, 64, 96, 896, 4864, 5120 }) data.Add(kind, n);
+        }
+        return data;
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(Cases))]
+    public void Q8_0_matches_reference(string kind, int n)
+    {
+        var x = Values(kind, n, seed: n * 31 + kind.Length);
+        var expected = new byte[n / 32 * ActivationQuant.Q8_0BlockBytes];
+        var actual = new byte[expected.Length];
+        fixed (float* px = x)
+        fixed (byte* pe = expected)
+        fixed (byte* pa = actual)
+        {
+            ActivationQuant.Quantize(GgmlType.Q8_0, px, pe, n);
+            SimdActivationQuant.Quantize(GgmlType.Q8_0, px, pa, n);
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [AcceleratedFact]
+    public void Other_types_go_to_the_reference()
+    {
+        var x = Values("random", 512, seed: 5);
+        var expected = new byte[1024];
+        var actual = new byte[1024];
+        fixed (float* px = x)
+        fixed (byte* pe = expected)
+        fixed (byte* pa = actual)
+        {
+            ActivationQuant.Quantize(GgmlType.Q8_K, px, pe, 512);
+            SimdActivationQuant.Quantize(GgmlType.Q8_K, px, pa, 512);
+        }
+        Assert.Equal(expected, actual);
+    }
+
+    [AcceleratedFact]
+    public void Q8_0_rejects_a_partial_block()
+    {
+        var x = new float[40];
+        var y = new byte[68];
+        Assert.Throws<ArgumentException>(() =>
+        {
+            fixed (float* px = x)
+            fixed (byte* py = y) SimdActivationQuant.Q8_0(px, py, 40);
+        });
+    }
+
+    /// <summary>
+    /// Blocks that reach the awkward cases: exact half-way products (amax 127, so q = x, and x = k + 0.5), all
+    /// zeros with negative zeros, subnormal and huge magnitudes, and blocks mixing them with ordinary values.
+    /// </summary>
+    private static float[] Values(string kind, int n, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            var block = i / 32;
+            x[i] = kind switch
+            {
+                "random" => (float)(random.NextDouble() * 8 - 4),
+                "ties" => i % 32 == 0 ? 127f : (random.Next(-126, 126) + 0.5f) * (block % 2 == 0 ? 1 : -1),
+                "zeros" => i % 2 == 0 ? 0f : -0f,
+                "tiny" => (float)((random.NextDouble() * 2 - 1) * 1e-40),
+                "huge" => (float)((random.NextDouble() * 2 - 1) * 3e38),
+                _ => (block % 4) switch
+                {
+                    0 => (float)(random.NextDouble() * 2 - 1),
+                    1 => i % 32 == 5 ? 1e-3f : 0f,
+                    2 => (float)(random.NextDouble() * 2 - 1) * 1e4f,
+                    _ => (random.Next(-20, 20) + 0.5f) / 20f,
+                },
+            };
+        }
+        return x;
+    }
+}
