@@ -7,7 +7,7 @@ using Flywheel.Tensors;
 namespace Flywheel.Kernels.Cpu;
 
 /// <summary>
-/// Activation quantization for the CPU set: Q8_0 eight lanes at a time, bit-identical to
+/// Activation quantization for the CPU set: Q8_0 and Q8_K eight lanes at a time, bit-identical to
 /// <see cref="ActivationQuant"/>; the other activation types go to it.
 /// <para>
 /// Why: every quantized matmul first quantizes its input rows, and the scalar loop (a round and a max per element)
@@ -25,8 +25,12 @@ internal static unsafe class SimdActivationQuant
 {
     public static void Quantize(GgmlType vecDotType, float* x, byte* y, int n)
     {
-        if (vecDotType == GgmlType.Q8_0) Q8_0(x, y, n);
-        else ActivationQuant.Quantize(vecDotType, x, y, n);
+        switch (vecDotType)
+        {
+            case GgmlType.Q8_0: Q8_0(x, y, n); break;
+            case GgmlType.Q8_K: Q8_K(x, y, n); break;
+            default: ActivationQuant.Quantize(vecDotType, x, y, n); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -67,6 +71,72 @@ internal static unsafe class SimdActivationQuant
             var packed = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3));
             Avx2.PermuteVar8x32(packed.AsInt32(), order).Store((int*)(yb + 2));
             *(ushort*)yb = Half16.FromFloat(d);
+        }
+    }
+
+    /// <summary>
+    /// Q8_K as the reference: max is the first value of the largest magnitude, q = min(127, round-half-even(−127 / max ·
+    /// x)), d = 1 / iscale, and each 16-group's Σq. The products are the same float products, and the group sums come
+    /// from the stored bytes (vpsadbw of q + 128 against zero, less 16 · 128).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q8_K(float* x, byte* y, int n)
+    {
+        if (n % 256 != 0) throw new ArgumentException($"row length {n} is not a multiple of 256");
+        var magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
+        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        var top = Vector256.Create(127);
+        var bias = Vector256.Create((byte)0x80);
+        for (var b = 0; b < n / 256; b++)
+        {
+            var xb = x + b * 256;
+            var yb = y + (long)b * ActivationQuant.Q8_KBlockBytes;
+            var qs = yb + 4;
+            var sums = (short*)(yb + 4 + 256);
+            var m = Vector256<float>.Zero;
+            for (var j = 0; j < 256; j += 8) m = Avx.Max(m, Vector256.Load(xb + j) & magnitude);
+            var h = Sse.Max(m.GetLower(), m.GetUpper());
+            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_01_00_11_10));
+            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_10_11_00_01));
+            var amax = h.ToScalar();
+            if (amax == 0f)
+            {
+                *(float*)yb = 0f;
+                new Span<byte>(qs, 256 + 32).Clear();
+                continue;
+            }
+            var first = 0;
+            var wanted = Vector256.Create(amax);
+            for (var j = 0; j < 256; j += 8)
+            {
+                var hits = Vector256.Equals(Vector256.Load(xb + j) & magnitude, wanted).ExtractMostSignificantBits();
+                if (hits == 0) continue;
+                first = j + System.Numerics.BitOperations.TrailingZeroCount(hits);
+                break;
+            }
+            var iscale = -127f / xb[first];
+            if (!float.IsFinite(iscale))
+            {
+                // A subnormal max: the scale overflows, and the scalar and vector int conversions of infinity differ.
+                ActivationQuant.Quantize(GgmlType.Q8_K, xb, yb, 256);
+                continue;
+            }
+            var vs = Vector256.Create(iscale);
+            for (var j = 0; j < 256; j += 32)
+            {
+                var q0 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j) * vs)), top);
+                var q1 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 8) * vs)), top);
+                var q2 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 16) * vs)), top);
+                var q3 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 24) * vs)), top);
+                var packed = Avx2.PermuteVar8x32(
+                    Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3)).AsInt32(), order).AsByte();
+                packed.Store(qs + j);
+                // vpsadbw sums each 8 bytes of q + 128 into a 64-bit lane: lanes 0-1 are group j / 16, lanes 2-3 the next.
+                var sad = Avx2.SumAbsoluteDifferences(packed ^ bias, Vector256<byte>.Zero).AsInt64();
+                sums[j / 16] = (short)(sad.GetElement(0) + sad.GetElement(1) - 16 * 128);
+                sums[j / 16 + 1] = (short)(sad.GetElement(2) + sad.GetElement(3) - 16 * 128);
+            }
+            *(float*)yb = 1f / iscale;
         }
     }
 }

@@ -34,6 +34,33 @@ public sealed unsafe class SimdActivationQuantTests
         Assert.Equal(expected, actual);
     }
 
+    public static TheoryData<string, int> SuperBlockCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var kind in new[] { "random", "ties", "zeros", "tiny", "huge", "mixed", "rivals" })
+        {
+            foreach (var n in new[] { 0, 256, 512, 4864, 5120 }) data.Add(kind, n);
+        }
+        return data;
+    }
+
+    [AcceleratedTheory]
+    [MemberData(nameof(SuperBlockCases))]
+    public void Q8_K_matches_reference(string kind, int n)
+    {
+        var x = Values(kind, n, seed: n * 17 + kind.Length);
+        var expected = new byte[n / 256 * ActivationQuant.Q8_KBlockBytes];
+        var actual = new byte[expected.Length];
+        fixed (float* px = x)
+        fixed (byte* pe = expected)
+        fixed (byte* pa = actual)
+        {
+            ActivationQuant.Quantize(GgmlType.Q8_K, px, pe, n);
+            SimdActivationQuant.Quantize(GgmlType.Q8_K, px, pa, n);
+        }
+        Assert.Equal(expected, actual);
+    }
+
     [AcceleratedFact]
     public void Other_types_go_to_the_reference()
     {
@@ -44,27 +71,33 @@ public sealed unsafe class SimdActivationQuantTests
         fixed (byte* pe = expected)
         fixed (byte* pa = actual)
         {
-            ActivationQuant.Quantize(GgmlType.Q8_K, px, pe, 512);
-            SimdActivationQuant.Quantize(GgmlType.Q8_K, px, pa, 512);
+            ActivationQuant.Quantize(GgmlType.Q8_1, px, pe, 512);
+            SimdActivationQuant.Quantize(GgmlType.Q8_1, px, pa, 512);
         }
         Assert.Equal(expected, actual);
     }
 
     [AcceleratedFact]
-    public void Q8_0_rejects_a_partial_block()
+    public void Partial_blocks_are_rejected()
     {
-        var x = new float[40];
-        var y = new byte[68];
+        var x = new float[288];
+        var y = new byte[2 * ActivationQuant.Q8_KBlockBytes];
         Assert.Throws<ArgumentException>(() =>
         {
             fixed (float* px = x)
             fixed (byte* py = y) SimdActivationQuant.Q8_0(px, py, 40);
         });
+        Assert.Throws<ArgumentException>(() =>
+        {
+            fixed (float* px = x)
+            fixed (byte* py = y) SimdActivationQuant.Q8_K(px, py, 288);
+        });
     }
 
     /// <summary>
     /// Blocks that reach the awkward cases: exact half-way products (amax 127, so q = x, and x = k + 0.5), all
-    /// zeros with negative zeros, subnormal and huge magnitudes, and blocks mixing them with ordinary values.
+    /// zeros with negative zeros, subnormal and huge magnitudes, blocks mixing them with ordinary values, and (rivals)
+    /// the largest magnitude twice with opposite signs, so that which one counts as the max decides the scale's sign.
     /// </summary>
     private static float[] Values(string kind, int n, int seed)
     {
@@ -80,6 +113,12 @@ public sealed unsafe class SimdActivationQuantTests
                 "zeros" => i % 2 == 0 ? 0f : -0f,
                 "tiny" => (float)((random.NextDouble() * 2 - 1) * 1e-40),
                 "huge" => (float)((random.NextDouble() * 2 - 1) * 3e38),
+                "rivals" => (i % 256) switch
+                {
+                    3 => block % 2 == 0 ? -5f : 5f,
+                    200 => block % 2 == 0 ? 5f : -5f,
+                    _ => (float)(random.NextDouble() * 8 - 4),
+                },
                 _ => (block % 4) switch
                 {
                     0 => (float)(random.NextDouble() * 2 - 1),
