@@ -94,7 +94,6 @@ internal static unsafe class PackedMatMul512
     {
         GgmlType.Q4_0 => 8,
         GgmlType.Q5_0 => 16,
-        GgmlType.Q8_0 => 0,
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
     };
 
@@ -178,7 +177,7 @@ internal static unsafe class PackedMatMul512
         public float* Input;        // [rows, in]
         public byte* Act;           // [rows, act row bytes] Q8_0 activations
         public long ActRowBytes;
-        public byte* Tiles;         // [row tiles, blocks, TileBlockBytes]
+        public byte* Tiles;         // [row tiles, blocks, TileBlock(Type)]
         public float* Output;       // [rows, out]
         public int Rows;
         public int OutFeatures;
@@ -196,7 +195,7 @@ internal static unsafe class PackedMatMul512
     {
         ref var job = ref *(Job*)context;
         var end = Math.Min(job.Rows, (chunk + 1) * job.QuantRowsPerChunk);
-        var offset = Offset(job.Type);
+        var offset = job.Type == GgmlType.Q8_0 ? 0 : Offset(job.Type);
         var tileBlock = TileBlock(job.Type);
         var tileBytes = (long)job.Blocks * tileBlock;
         for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
