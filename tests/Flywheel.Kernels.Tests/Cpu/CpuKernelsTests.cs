@@ -147,6 +147,34 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         }
     }
 
+    public static TheoryData<string, int, int> ManyRowNormCases()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var set in KernelSetParity.Names)
+        {
+            foreach (var (rows, width) in new[] { (36, 896), (37, 1000), (512, 896), (9, 4097) }) data.Add(set, rows, width);
+        }
+        return data;
+    }
+
+    /// <summary>A prompt's rows are spread over the pool: each must come out as it does alone.</summary>
+    [AcceleratedTheory]
+    [MemberData(nameof(ManyRowNormCases))]
+    public void RmsNorm_over_many_rows_matches_row_by_row(string set, int rows, int width)
+    {
+        var kernels = KernelSetParity.Get(set);
+        var x = RandomFloats(rows * width, rows + width, 5f);
+        var w = RandomFloats(width, width + 3);
+        var alone = new float[x.Length];
+        for (var r = 0; r < rows; r++) kernels.RmsNorm(x.AsSpan(r * width, width), w, alone.AsSpan(r * width, width), width, 1e-6f);
+        var together = new float[x.Length];
+        kernels.RmsNorm(x, w, together, width, 1e-6f);
+        Assert.Equal(alone, together);
+        var expected = new float[x.Length];
+        KernelSets.Reference.RmsNorm(x, w, expected, width, 1e-6f);
+        AssertRelative(expected, together, RmsNormRelativeTolerance, "rmsnorm");
+    }
+
     [AcceleratedTheory]
     [MemberData(nameof(ElementwiseCases))]
     public void RmsNorm_matches_reference(string set, int width)
