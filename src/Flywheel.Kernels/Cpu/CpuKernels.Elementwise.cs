@@ -37,16 +37,10 @@ public sealed unsafe partial class CpuKernels
         {
             var job = new RmsNormJob
             {
-                Input = xs, Weight = ws, Output = ys, Width = width, Rows = rows, RowsPerChunk = rows, Epsilon = epsilon,
-                Wide = _avx512,
+                Input = xs, Weight = ws, Output = ys, Width = width, Rows = rows, RowsPerChunk = RowsPerChunk(rows, width, RmsNormSplit),
+                Epsilon = epsilon, Wide = _avx512,
             };
-            if ((long)rows * width < RmsNormSplit || _pool.Threads == 1 || rows < 2)
-            {
-                RmsNormChunk(&job, 0);
-                return;
-            }
-            job.RowsPerChunk = Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
-            _pool.Run(&RmsNormChunk, &job, (rows + job.RowsPerChunk - 1) / job.RowsPerChunk);
+            RunChunks(&RmsNormChunk, &job, rows, job.RowsPerChunk);
         }
     }
 
@@ -126,7 +120,6 @@ public sealed unsafe partial class CpuKernels
     /// rows: 39 K, about 29 µs on one thread) in one chunk a thread; a single row's stays on the calling thread, where a
     /// dispatch would cost as much as it saves.
     /// </summary>
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
     {

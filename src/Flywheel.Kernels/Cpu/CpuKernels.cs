@@ -316,8 +316,14 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     /// Activation rows per quantization chunk: all of them (one chunk, on the calling thread) below 65,536 elements,
     /// where waking the pool costs more than it saves, else enough chunks to balance a noisy machine.
     /// </summary>
-    private int QuantRowsPerChunk(int rows, int inFeatures) =>
-        (long)rows * inFeatures < 65536 ? Math.Max(1, rows) : Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
+    private int QuantRowsPerChunk(int rows, int inFeatures) => RowsPerChunk(rows, inFeatures, 65536);
+
+    /// <summary>
+    /// Rows per chunk of a row-wise job: all of them (one chunk, on the calling thread) below <paramref name="split"/>
+    /// elements, else four chunks a thread.
+    /// </summary>
+    private int RowsPerChunk(int rows, int width, long split) =>
+        (long)rows * width < split ? Math.Max(1, rows) : Math.Max(1, (rows + _pool.Threads * 4 - 1) / (_pool.Threads * 4));
 
     /// <summary>A matmul too small to spread over the pool: it runs as one chunk on the calling thread.</summary>
     private static bool IsSmallMatMul(int outFeatures, int inFeatures, int rows) => (long)outFeatures * inFeatures * rows < 32768;

@@ -483,7 +483,7 @@ internal static unsafe class PackedMatMul512
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> Broadcast16(byte* p) => Vector512.Create(*(int*)p).AsInt16();
+    private static Vector512<short> Broadcast16(byte* p) => Broadcast(p).AsInt16();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> WideStep(byte* codes) => Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)codes));

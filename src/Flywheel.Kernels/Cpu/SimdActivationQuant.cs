@@ -38,9 +38,6 @@ internal static unsafe class SimdActivationQuant
     {
         if (n % 32 != 0) throw new ArgumentException($"row length {n} is not a multiple of 32");
         var magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
-        // PackSignedSaturate works within 128-bit halves: dword k of the packed bytes holds elements of vector k % 4,
-        // half k / 4; this puts them back in element order.
-        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
         for (var b = 0; b < n / 32; b++)
         {
             var xb = x + b * 32;
@@ -49,11 +46,7 @@ internal static unsafe class SimdActivationQuant
             var v1 = Vector256.Load(xb + 8);
             var v2 = Vector256.Load(xb + 16);
             var v3 = Vector256.Load(xb + 24);
-            var m = Avx.Max(Avx.Max(v0 & magnitude, v1 & magnitude), Avx.Max(v2 & magnitude, v3 & magnitude));
-            var h = Sse.Max(m.GetLower(), m.GetUpper());
-            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_01_00_11_10));
-            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_10_11_00_01));
-            var amax = h.ToScalar();
+            var amax = MaxLane(Avx.Max(Avx.Max(v0 & magnitude, v1 & magnitude), Avx.Max(v2 & magnitude, v3 & magnitude)));
             var scale = amax != 0f ? 127f / amax : 0f;
             if (float.IsInfinity(scale))
             {
@@ -64,12 +57,7 @@ internal static unsafe class SimdActivationQuant
             }
             var d = amax / 127f;
             var id = Vector256.Create(scale);
-            var q0 = Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(v0 * id));
-            var q1 = Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(v1 * id));
-            var q2 = Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(v2 * id));
-            var q3 = Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(v3 * id));
-            var packed = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3));
-            Avx2.PermuteVar8x32(packed.AsInt32(), order).Store((int*)(yb + 2));
+            Codes(Round(v0, id), Round(v1, id), Round(v2, id), Round(v3, id)).Store(yb + 2);
             *(ushort*)yb = Half16.FromFloat(d);
         }
     }
@@ -84,7 +72,6 @@ internal static unsafe class SimdActivationQuant
     {
         if (n % 256 != 0) throw new ArgumentException($"row length {n} is not a multiple of 256");
         var magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
-        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
         var top = Vector256.Create(127);
         var bias = Vector256.Create((byte)0x80);
         for (var b = 0; b < n / 256; b++)
@@ -95,10 +82,7 @@ internal static unsafe class SimdActivationQuant
             var sums = (short*)(yb + 4 + 256);
             var m = Vector256<float>.Zero;
             for (var j = 0; j < 256; j += 8) m = Avx.Max(m, Vector256.Load(xb + j) & magnitude);
-            var h = Sse.Max(m.GetLower(), m.GetUpper());
-            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_01_00_11_10));
-            h = Sse.Max(h, Sse.Shuffle(h, h, 0b_10_11_00_01));
-            var amax = h.ToScalar();
+            var amax = MaxLane(m);
             if (amax == 0f)
             {
                 *(float*)yb = 0f;
@@ -124,12 +108,11 @@ internal static unsafe class SimdActivationQuant
             var vs = Vector256.Create(iscale);
             for (var j = 0; j < 256; j += 32)
             {
-                var q0 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j) * vs)), top);
-                var q1 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 8) * vs)), top);
-                var q2 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 16) * vs)), top);
-                var q3 = Vector256.Min(Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(Vector256.Load(xb + j + 24) * vs)), top);
-                var packed = Avx2.PermuteVar8x32(
-                    Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3)).AsInt32(), order).AsByte();
+                var packed = Codes(
+                    Vector256.Min(Round(Vector256.Load(xb + j), vs), top),
+                    Vector256.Min(Round(Vector256.Load(xb + j + 8), vs), top),
+                    Vector256.Min(Round(Vector256.Load(xb + j + 16), vs), top),
+                    Vector256.Min(Round(Vector256.Load(xb + j + 24), vs), top));
                 packed.Store(qs + j);
                 // vpsadbw sums each 8 bytes of q + 128 into a 64-bit lane: lanes 0-1 are group j / 16, lanes 2-3 the next.
                 var sad = Avx2.SumAbsoluteDifferences(packed ^ bias, Vector256<byte>.Zero).AsInt64();
@@ -139,4 +122,28 @@ internal static unsafe class SimdActivationQuant
             *(float*)yb = 1f / iscale;
         }
     }
+
+    /// <summary>The largest of eight non-negative lanes (vmaxps, as the loops that fed it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MaxLane(Vector256<float> m)
+    {
+        var h = Sse.Max(m.GetLower(), m.GetUpper());
+        h = Sse.Max(h, Sse.Shuffle(h, h, 0b_01_00_11_10));
+        h = Sse.Max(h, Sse.Shuffle(h, h, 0b_10_11_00_01));
+        return h.ToScalar();
+    }
+
+    /// <summary>x · scale rounded half to even, as int32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Round(Vector256<float> x, Vector256<float> scale) =>
+        Avx.ConvertToVector256Int32WithTruncation(Avx.RoundToNearestInteger(x * scale));
+
+    /// <summary>
+    /// 32 int32 codes in [−128, 127] as bytes in element order. PackSignedSaturate works within 128-bit halves, so dword
+    /// k of the packed bytes holds elements of vector k % 4, half k / 4; the permute puts them back in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Codes(Vector256<int> q0, Vector256<int> q1, Vector256<int> q2, Vector256<int> q3) =>
+        Avx2.PermuteVar8x32(Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3)).AsInt32(),
+            Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsByte();
 }

@@ -4,7 +4,7 @@ using Flywheel.Tensors;
 
 namespace Flywheel.Kernels.Tests.Cpu;
 
-/// <summary>The SIMD Q8_0 activation quantization must give the reference's bytes exactly.</summary>
+/// <summary>The SIMD Q8_0 and Q8_K activation quantization must give the reference's bytes exactly.</summary>
 public sealed unsafe class SimdActivationQuantTests
 {
     public static TheoryData<string, int> Cases()
@@ -19,20 +19,8 @@ public sealed unsafe class SimdActivationQuantTests
 
     [AcceleratedTheory]
     [MemberData(nameof(Cases))]
-    public void Q8_0_matches_reference(string kind, int n)
-    {
-        var x = Values(kind, n, seed: n * 31 + kind.Length);
-        var expected = new byte[n / 32 * ActivationQuant.Q8_0BlockBytes];
-        var actual = new byte[expected.Length];
-        fixed (float* px = x)
-        fixed (byte* pe = expected)
-        fixed (byte* pa = actual)
-        {
-            ActivationQuant.Quantize(GgmlType.Q8_0, px, pe, n);
-            SimdActivationQuant.Quantize(GgmlType.Q8_0, px, pa, n);
-        }
-        Assert.Equal(expected, actual);
-    }
+    public void Q8_0_matches_reference(string kind, int n) =>
+        AssertSameBytes(GgmlType.Q8_0, Values(kind, n, seed: n * 31 + kind.Length), n / 32 * ActivationQuant.Q8_0BlockBytes);
 
     public static TheoryData<string, int> SuperBlockCases()
     {
@@ -46,33 +34,23 @@ public sealed unsafe class SimdActivationQuantTests
 
     [AcceleratedTheory]
     [MemberData(nameof(SuperBlockCases))]
-    public void Q8_K_matches_reference(string kind, int n)
-    {
-        var x = Values(kind, n, seed: n * 17 + kind.Length);
-        var expected = new byte[n / 256 * ActivationQuant.Q8_KBlockBytes];
-        var actual = new byte[expected.Length];
-        fixed (float* px = x)
-        fixed (byte* pe = expected)
-        fixed (byte* pa = actual)
-        {
-            ActivationQuant.Quantize(GgmlType.Q8_K, px, pe, n);
-            SimdActivationQuant.Quantize(GgmlType.Q8_K, px, pa, n);
-        }
-        Assert.Equal(expected, actual);
-    }
+    public void Q8_K_matches_reference(string kind, int n) =>
+        AssertSameBytes(GgmlType.Q8_K, Values(kind, n, seed: n * 17 + kind.Length), n / 256 * ActivationQuant.Q8_KBlockBytes);
 
     [AcceleratedFact]
-    public void Other_types_go_to_the_reference()
+    public void Other_types_go_to_the_reference() => AssertSameBytes(GgmlType.Q8_1, Values("random", 512, seed: 5), 1024);
+
+    /// <summary>Quantizes all of <paramref name="x"/> both ways into <paramref name="bytes"/> bytes and compares them.</summary>
+    private static void AssertSameBytes(GgmlType type, float[] x, int bytes)
     {
-        var x = Values("random", 512, seed: 5);
-        var expected = new byte[1024];
-        var actual = new byte[1024];
+        var expected = new byte[bytes];
+        var actual = new byte[bytes];
         fixed (float* px = x)
         fixed (byte* pe = expected)
         fixed (byte* pa = actual)
         {
-            ActivationQuant.Quantize(GgmlType.Q8_1, px, pe, 512);
-            SimdActivationQuant.Quantize(GgmlType.Q8_1, px, pa, 512);
+            ActivationQuant.Quantize(type, px, pe, x.Length);
+            SimdActivationQuant.Quantize(type, px, pa, x.Length);
         }
         Assert.Equal(expected, actual);
     }
