@@ -24,6 +24,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
 
     private readonly bool _vnni;
     private readonly bool _avx512;
+    private readonly bool _vnni512;
 
     /// <param name="threads">Threads per matmul, the calling thread included; 0 = one per logical processor.</param>
     /// <param name="useVnni">Use AVX-VNNI (vpdpbusd) for int8 dot products when the CPU has it; false keeps to
@@ -36,6 +37,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         _pool = new KernelThreadPool(threads > 0 ? threads : Environment.ProcessorCount);
         _vnni = useVnni && TiledMatMul.VnniAvailable;
         _avx512 = useAvx512 && Avx512Supported;
+        _vnni512 = useVnni && _avx512 && VnniKernels.IsSupported;
     }
 
     /// <summary>True when this machine has the AVX-512 subsets the 512-bit kernels use.</summary>
@@ -48,10 +50,13 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     /// <summary>True when this machine can run the set.</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
 
-    public string Name => _vnni ? "avx-vnni" : _avx512 ? "avx512" : "avx2";
+    public string Name => _vnni512 ? "avx512-vnni" : _vnni ? "avx-vnni" : _avx512 ? "avx512" : "avx2";
 
     /// <summary>True when this machine has AVX-VNNI, which the "avx-vnni" variant of the set uses.</summary>
     public static bool VnniSupported => IsSupported && TiledMatMul.VnniAvailable;
+
+    /// <summary>True when this machine has AVX512-VNNI, which the "avx512-vnni" set reaches through machine code.</summary>
+    public static bool Avx512VnniSupported => VnniKernels.IsSupported;
 
     public int Threads => _pool.Threads;
 
@@ -270,8 +275,9 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
                 OutFeatures = outFeatures,
                 Groups = PackedMatMul512.Groups(outFeatures),
             };
-            job.QuantRowsPerChunk = QuantRowsPerChunk(rows, inFeatures);
-            RunChunks(&PackedMatMul512.PrepareActivations, &job, rows, job.QuantRowsPerChunk);
+            job.PrepareBlocksPerChunk = PackedMatMul512.PrepareBlocksPerChunk(job.Blocks, rows, _pool.Threads);
+            job.Vnni = _vnni512;
+            RunChunks(&PackedMatMul512.PrepareActivations, &job, job.Blocks, job.PrepareBlocksPerChunk);
             job.Chunks = IsSmallMatMul(outFeatures, inFeatures, rows)
                 ? ChunkPlan.Uniform(job.Groups, job.Groups)
                 : PackedMatMul512.Plan(weight.Type, inFeatures, rows, job.Groups, _pool.Threads);

@@ -51,7 +51,7 @@ internal static unsafe class PackedMatMul512
     // Far ahead (1-2 groups): with eight activation rows a 16-row group takes long enough that a DRAM-bound batch
     // decode stalls on nearer lines. Batch-8 decode of the Qwen2.5-0.5B-shaped Q4_0 file, alternating in one run:
     // 16 KiB 1.10-1.15x of 2 KiB, 8 KiB and 32 KiB in between; prompt and single-row decode unchanged.
-    private const int PrefetchDistance = 16384;
+    internal const int PrefetchDistance = 16384;
 
     /// <summary>
     /// Prefetches a line of weights. Up to five activation rows the kernel is a DRAM stream with little work per line,
@@ -183,39 +183,59 @@ internal static unsafe class PackedMatMul512
         public int OutFeatures;
         public int Groups;
         public ChunkPlan Chunks;
-        public int QuantRowsPerChunk;
+        public int PrepareBlocksPerChunk;
+        public bool Vnni;           // Q4_0 tiles through VnniKernels
     }
 
     /// <summary>Chunking for <paramref name="threads"/> threads (<see cref="ChunkPlan.ForPackedMatMul"/>).</summary>
     public static ChunkPlan Plan(GgmlType type, int n, int rows, int groups, int threads) =>
         ChunkPlan.ForPackedMatMul(groups, GroupBytes(type, n), rows, TileRows, threads);
 
-    /// <summary>Quantizes the activation rows of chunk <paramref name="chunk"/> and writes them into their tiles.</summary>
+    /// <summary>
+    /// Chunks for <see cref="PrepareActivations"/>: the 32-blocks of every row split into about two a thread from 4,096
+    /// values on, else one (on the calling thread). A decode step's matmul is short, and its quantization ran on one
+    /// thread while the others waited: 8 × 4864 values took ~28 µs of a ~220 µs down projection on two threads.
+    /// </summary>
+    public static int PrepareBlocksPerChunk(int blocks, int rows, int threads) =>
+        (long)blocks * 32 * rows < 4096 || threads <= 1 ? blocks : Math.Max(1, (blocks + threads * 2 - 1) / (threads * 2));
+
+    /// <summary>
+    /// Quantizes blocks [chunk · k, (chunk + 1) · k) of every activation row (k = <see cref="Job.PrepareBlocksPerChunk"/>)
+    /// straight into their tiles, as the reference's Q8_0 would: codes, the binary16 scale widened to float, and for
+    /// Q4_0 / Q5_0 −offset · Σ codes.
+    /// </summary>
     public static void PrepareActivations(void* context, int chunk)
     {
         ref var job = ref *(Job*)context;
-        var end = Math.Min(job.Rows, (chunk + 1) * job.QuantRowsPerChunk);
+        var b0 = chunk * job.PrepareBlocksPerChunk;
+        var b1 = Math.Min(job.Blocks, b0 + job.PrepareBlocksPerChunk);
         var offset = job.Type == GgmlType.Q8_0 ? 0 : Offset(job.Type);
         var tileBlock = TileBlock(job.Type);
         var tileBytes = (long)job.Blocks * tileBlock;
-        for (var t = chunk * job.QuantRowsPerChunk; t < end; t++)
+        var spill = stackalloc byte[ActivationQuant.Q8_0BlockBytes];
+        for (var t = 0; t < job.Rows; t++)
         {
-            var act = job.Act + t * job.ActRowBytes;
-            SimdActivationQuant.Q8_0(job.Input + (long)t * job.Blocks * 32, act, job.Blocks * 32);
             var r = t % TileRows;
-            var dst = job.Tiles + t / TileRows * tileBytes;
-            for (var b = 0; b < job.Blocks; b++, dst += tileBlock)
+            var x = job.Input + (long)t * job.Blocks * 32;
+            var dst = job.Tiles + t / TileRows * tileBytes + (long)b0 * tileBlock;
+            for (var b = b0; b < b1; b++, dst += tileBlock)
             {
-                var block = act + b * ActivationQuant.Q8_0BlockBytes;
-                var y = Vector256.Load((sbyte*)(block + 2));
+                var xb = x + b * 32;
+                if (!SimdActivationQuant.TryQ8_0Block(xb, out var codes, out var bits))
+                {
+                    ActivationQuant.Quantize(GgmlType.Q8_0, xb, spill, 32);
+                    codes = Vector256.Load(spill + 2);
+                    bits = *(ushort*)spill;
+                }
+                var y = codes.AsSByte();
                 if (job.Type == GgmlType.Q8_0)
                 {
                     Avx512BW.ConvertToVector512Int16(y).Store((short*)(dst + 64 * r));
-                    *(float*)(dst + TileRows * 64 + 4 * r) = Half16.ToFloat(*(ushort*)block);
+                    *(float*)(dst + TileRows * 64 + 4 * r) = Half16.ToFloat(bits);
                     continue;
                 }
                 y.Store((sbyte*)(dst + 32 * r));
-                *(float*)(dst + TileRows * 32 + 4 * r) = Half16.ToFloat(*(ushort*)block);
+                *(float*)(dst + TileRows * 32 + 4 * r) = Half16.ToFloat(bits);
                 // Σ of 32 signed codes: pmaddubsw against ones, then pmaddwd against ones.
                 var s = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, y), Vector256<short>.One);
                 *(int*)(dst + TileRows * 36 + 4 * r) = -offset * Vector256.Sum(s);
@@ -229,6 +249,11 @@ internal static unsafe class PackedMatMul512
         ref var job = ref *(Job*)context;
         var (g0, g1) = job.Chunks.Range(chunk);
         var tileBytes = (long)job.Blocks * TileBlock(job.Type);
+        if (job.Vnni && job.Type == GgmlType.Q4_0)
+        {
+            RunVnni(ref job, g0, g1, tileBytes);
+            return;
+        }
         for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
         {
             var count = Math.Min(TileRows, job.Rows - t0);
@@ -262,6 +287,24 @@ internal static unsafe class PackedMatMul512
                     case (GgmlType.Q8_0, 7): TileQ8_0<R7>(ref job, tile, g, t0); break;
                     default: TileQ8_0<R8>(ref job, tile, g, t0); break;
                 }
+            }
+        }
+    }
+
+    /// <summary>Groups [g0, g1) through the machine-code VNNI kernels, which return each row's sixteen sums.</summary>
+    private static void RunVnni(ref Job job, int g0, int g1, long tileBytes)
+    {
+        var sums = stackalloc float[TileRows * GroupRows];
+        for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
+        {
+            var count = Math.Min(TileRows, job.Rows - t0);
+            var kernel = VnniKernels.Q4_0(count);
+            var tile = job.Tiles + t0 / TileRows * tileBytes;
+            for (var g = g0; g < g1; g++)
+            {
+                var codes = job.Weight + g * job.GroupBytes;
+                kernel(codes, (ushort*)(codes + job.Blocks * 256L), tile, job.Blocks, sums);
+                for (var r = 0; r < count; r++) Store(ref job, Vector512.Load(sums + GroupRows * r), g, t0 + r);
             }
         }
     }

@@ -37,29 +37,47 @@ internal static unsafe class SimdActivationQuant
     public static void Q8_0(float* x, byte* y, int n)
     {
         if (n % 32 != 0) throw new ArgumentException($"row length {n} is not a multiple of 32");
-        var magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
         for (var b = 0; b < n / 32; b++)
         {
             var xb = x + b * 32;
             var yb = y + (long)b * ActivationQuant.Q8_0BlockBytes;
-            var v0 = Vector256.Load(xb);
-            var v1 = Vector256.Load(xb + 8);
-            var v2 = Vector256.Load(xb + 16);
-            var v3 = Vector256.Load(xb + 24);
-            var amax = MaxLane(Avx.Max(Avx.Max(v0 & magnitude, v1 & magnitude), Avx.Max(v2 & magnitude, v3 & magnitude)));
-            var scale = amax != 0f ? 127f / amax : 0f;
-            if (float.IsInfinity(scale))
+            if (TryQ8_0Block(xb, out var codes, out var d))
             {
-                // amax below 127 / float.MaxValue (subnormal input): the products overflow, and what an int conversion
-                // of infinity gives differs between the scalar code and vcvttps2dq. The reference decides.
-                ActivationQuant.Quantize(GgmlType.Q8_0, xb, yb, 32);
-                continue;
+                codes.Store(yb + 2);
+                *(ushort*)yb = d;
             }
-            var d = amax / 127f;
-            var id = Vector256.Create(scale);
-            Codes(Round(v0, id), Round(v1, id), Round(v2, id), Round(v3, id)).Store(yb + 2);
-            *(ushort*)yb = Half16.FromFloat(d);
+            else
+            {
+                ActivationQuant.Quantize(GgmlType.Q8_0, xb, yb, 32);
+            }
         }
+    }
+
+    /// <summary>
+    /// One Q8_0 block of 32 values: its codes in element order and its scale's binary16 bits, as the reference stores
+    /// them. False when the block's 127 / amax overflows (amax below 127 / float.MaxValue, subnormal input): what an int
+    /// conversion of infinity gives differs between the scalar code and vcvttps2dq, so the reference must decide.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryQ8_0Block(float* xb, out Vector256<byte> codes, out ushort scale)
+    {
+        var magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
+        var v0 = Vector256.Load(xb);
+        var v1 = Vector256.Load(xb + 8);
+        var v2 = Vector256.Load(xb + 16);
+        var v3 = Vector256.Load(xb + 24);
+        var amax = MaxLane(Avx.Max(Avx.Max(v0 & magnitude, v1 & magnitude), Avx.Max(v2 & magnitude, v3 & magnitude)));
+        var inverse = amax != 0f ? 127f / amax : 0f;
+        if (float.IsInfinity(inverse))
+        {
+            codes = default;
+            scale = 0;
+            return false;
+        }
+        var id = Vector256.Create(inverse);
+        codes = Codes(Round(v0, id), Round(v1, id), Round(v2, id), Round(v3, id));
+        scale = Half16.FromFloat(amax / 127f);
+        return true;
     }
 
     /// <summary>

@@ -233,7 +233,7 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
     public void Default_is_the_cpu_set_unless_reference_is_forced()
     {
         Assert.Equal("reference", KernelSets.Choose("reference").Name);
-        var best = CpuKernels.VnniSupported ? "avx-vnni" : CpuKernels.Avx512Supported ? "avx512" : "avx2";
+        var best = CpuKernels.Avx512VnniSupported ? "avx512-vnni" : CpuKernels.VnniSupported ? "avx-vnni" : CpuKernels.Avx512Supported ? "avx512" : "avx2";
         Assert.Equal(best, KernelSets.Choose(null).Name);
         Assert.Equal(best, KernelSets.Choose("avx512").Name);
         Assert.Equal("avx2", KernelSets.Choose("avx2").Name);
@@ -248,7 +248,7 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         Assert.Equal("avx2", avx2.Name);
         Assert.Equal(3, avx2.Threads);
         using var best = Assert.IsType<CpuKernels>(KernelSets.Create("avx512", 1));
-        Assert.Equal(CpuKernels.VnniSupported ? "avx-vnni" : CpuKernels.Avx512Supported ? "avx512" : "avx2", best.Name);
+        Assert.Equal(CpuKernels.Avx512VnniSupported ? "avx512-vnni" : CpuKernels.VnniSupported ? "avx-vnni" : CpuKernels.Avx512Supported ? "avx512" : "avx2", best.Name);
         Assert.Equal(CpuKernels.Avx512Supported, best.UsesAvx512);
         Assert.False(avx2.UsesAvx512);
         Assert.Equal(1, best.Threads);

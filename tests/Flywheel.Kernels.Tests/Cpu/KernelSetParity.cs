@@ -12,13 +12,19 @@ internal static class KernelSetParity
     private static readonly Lazy<CpuKernels> Multi512 = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false));
     private static readonly Lazy<CpuKernels> Single512 = new(() => new CpuKernels(1, useVnni: false));
     private static readonly Lazy<CpuKernels> Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
+    private static readonly Lazy<CpuKernels> Multi512Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
+    private static readonly Lazy<CpuKernels> Single512Vnni = new(() => new CpuKernels(1));
 
     /// <summary>
     /// "avx2" (pmaddubsw; a pool of at least two threads, so chunking is exercised even on one core) and "avx2-1t",
-    /// then "avx512" and "avx512-1t" where the CPU has AVX-512 (the 512-bit kernels, the rest as "avx2").
+    /// then "avx512" and "avx512-1t" where the CPU has AVX-512 (the 512-bit kernels with vpmaddubsw, the rest as
+    /// "avx2"), and "avx512-vnni" and "avx512-vnni-1t" where it also has AVX512-VNNI (the machine-code vpdpbusd tiles).
     /// </summary>
     public static IEnumerable<string> Names =>
-        !CpuKernels.IsSupported ? ["none"] : CpuKernels.Avx512Supported ? ["avx2", "avx2-1t", "avx512", "avx512-1t"] : ["avx2", "avx2-1t"];
+        !CpuKernels.IsSupported ? ["none"]
+        : VnniKernels.IsSupported ? ["avx2", "avx2-1t", "avx512", "avx512-1t", "avx512-vnni", "avx512-vnni-1t"]
+        : CpuKernels.Avx512Supported ? ["avx2", "avx2-1t", "avx512", "avx512-1t"]
+        : ["avx2", "avx2-1t"];
 
     /// <summary>"avx-vnni" (vpdpbusd, two threads); its theories skip with <see cref="VnniSkipReason"/> without AVX-VNNI.</summary>
     public static IEnumerable<string> VnniNames => ["avx-vnni"];
@@ -32,6 +38,8 @@ internal static class KernelSetParity
         "avx512" => Multi512.Value,
         "avx512-1t" => Single512.Value,
         "avx-vnni" => Vnni.Value,
+        "avx512-vnni" => Multi512Vnni.Value,
+        "avx512-vnni-1t" => Single512Vnni.Value,
         _ => throw new ArgumentException($"no kernel set {name}"),
     };
 }
