@@ -109,8 +109,8 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         if (!PackedMatMul.Supports(weight.Type) || weight.Shape.Count != 2 || weight.RowLength % 32 != 0 || weight.RowCount == 0) return weight;
         if (_avx512 && PackedMatMul512.Supports(weight.Type))
         {
-            if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout) return weight;
-            return weight.WithPacked(PackedMatMul512.Pack(weight));
+            if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.LayoutOf(weight.Type, _vnni512)) return weight;
+            return weight.WithPacked(PackedMatMul512.Pack(weight, _vnni512));
         }
         if (weight.Packed is { } existing && existing.Layout == PackedMatMul.Layout) return weight;
         return weight.WithPacked(PackedMatMul.Pack(weight));
@@ -144,7 +144,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
             MatMulPacked(weight, packed, input, output, rows, scratch, actRowBytes);
             return;
         }
-        if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.Layout)
+        if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.LayoutOf(weight.Type, _vnni512))
         {
             MatMulPacked512(weight, wide, input, output, rows, scratch, actRowBytes);
             return;

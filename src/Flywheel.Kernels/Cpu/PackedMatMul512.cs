@@ -47,7 +47,8 @@ internal static unsafe class PackedMatMul512
     // Q8_0's tiles hold the codes as int16 for vpmaddwd, and need no offset sums.
     private const int WideTileBlockBytes = TileRows * 64 + TileRows * 4;
 
-    private static int TileBlock(GgmlType type) => type == GgmlType.Q8_0 ? WideTileBlockBytes : TileBlockBytes;
+    // Q8_0 under VNNI keeps int8 tiles with an offset, as Q4_0 does.
+    private static int TileBlock(GgmlType type, bool vnni) => type == GgmlType.Q8_0 && !vnni ? WideTileBlockBytes : TileBlockBytes;
     // Far ahead (1-2 groups): with eight activation rows a 16-row group takes long enough that a DRAM-bound batch
     // decode stalls on nearer lines. Batch-8 decode of the Qwen2.5-0.5B-shaped Q4_0 file, alternating in one run:
     // 16 KiB 1.10-1.15x of 2 KiB, 8 KiB and 32 KiB in between; prompt and single-row decode unchanged.
@@ -68,11 +69,17 @@ internal static unsafe class PackedMatMul512
 
 
     /// <summary>The key of this arrangement in <see cref="PackedTensor.Layout"/>.</summary>
-    public static readonly object Layout = new LayoutKey();
+    public static readonly object Layout = new LayoutKey("cpu: 16-row dword interleave of type-0 blocks (512-bit)");
 
-    private sealed class LayoutKey
+    /// <summary>The key of Q8_0's arrangement for <see cref="VnniKernels"/>: codes + 128 as unsigned bytes, dword steps.</summary>
+    public static readonly object VnniQ8_0Layout = new LayoutKey("cpu: 16-row dword interleave of Q8_0 codes + 128 (512-bit, VNNI)");
+
+    /// <summary>The arrangement <paramref name="type"/> takes in a set that does (or does not) run the VNNI kernels.</summary>
+    public static object LayoutOf(GgmlType type, bool vnni) => vnni && type == GgmlType.Q8_0 ? VnniQ8_0Layout : Layout;
+
+    private sealed class LayoutKey(string name)
     {
-        public override string ToString() => "cpu: 16-row dword interleave of type-0 blocks (512-bit)";
+        public override string ToString() => name;
     }
 
     public static bool Supports(GgmlType type) => CpuKernels.Avx512Supported && type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
@@ -92,6 +99,8 @@ internal static unsafe class PackedMatMul512
     /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16), applied as offset · Σy; Q8_0's are signed.</summary>
     private static int Offset(GgmlType type) => type switch
     {
+        GgmlType.Q8_0 => 128,   // VNNI only: the codes are stored + 128
+
         GgmlType.Q4_0 => 8,
         GgmlType.Q5_0 => 16,
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
@@ -106,7 +115,7 @@ internal static unsafe class PackedMatMul512
     public static long ActivationExtraBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * Math.Max(TileBlockBytes, WideTileBlockBytes);
 
     /// <summary>Rearranges a [n, out] weight (rows beyond the last group's end are zero).</summary>
-    public static PackedTensor Pack(TensorView weight)
+    public static PackedTensor Pack(TensorView weight, bool vnni = false)
     {
         var type = weight.Type;
         if (!Supports(type)) throw new NotSupportedException($"no 512-bit packed layout for {GgmlTypeInfo.Name(type)}");
@@ -118,15 +127,15 @@ internal static unsafe class PackedMatMul512
         // Every row count takes this copy, a single Q8_0 row included (unlike the 256-bit layout's row path): it is as
         // fast as the row path from DRAM (896 x 151936, ~1.0-1.1x, noisy) and 2.9x faster from cache (896 x 4864, one
         // thread), both measured in one run; so the file's pages are not read again and can go.
-        var packed = new PackedTensor(Layout, Math.Max(64, groups * groupBytes)) { SourceStillRead = false };
+        var packed = new PackedTensor(LayoutOf(type, vnni), Math.Max(64, groups * groupBytes)) { SourceStillRead = false };
         var src = weight.Data;
         var dst = packed.Data;
         var rowBytes = weight.RowBytes;
-        Parallel.For(0, groups, g => PackGroup(type, src, rowBytes, n, outFeatures, g, dst + g * groupBytes, groupBytes));
+        Parallel.For(0, groups, g => PackGroup(type, vnni, src, rowBytes, n, outFeatures, g, dst + g * groupBytes, groupBytes));
         return packed;
     }
 
-    private static void PackGroup(GgmlType type, byte* src, long rowBytes, int n, int outFeatures, int g, byte* dst, long groupBytes)
+    private static void PackGroup(GgmlType type, bool vnni, byte* src, long rowBytes, int n, int outFeatures, int g, byte* dst, long groupBytes)
     {
         new Span<byte>(dst, checked((int)groupBytes)).Clear();
         var blocks = n / 32;
@@ -146,6 +155,10 @@ internal static unsafe class PackedMatMul512
                 var codes = (int*)(dst + (long)b * codeBytes);
                 switch (type)
                 {
+                    case GgmlType.Q8_0 when vnni:
+                        // w + 128 as an unsigned byte is w's bits with the top one flipped.
+                        for (var k = 0; k < 8; k++) codes[GroupRows * k + r] = ((int*)(block + 2))[k] ^ unchecked((int)0x80808080);
+                        break;
                     case GgmlType.Q8_0:
                         for (var j = 0; j < 16; j++) ((short*)codes)[GroupRows * j + r] = ((short*)(block + 2))[j];
                         break;
@@ -184,7 +197,7 @@ internal static unsafe class PackedMatMul512
         public int Groups;
         public ChunkPlan Chunks;
         public int PrepareBlocksPerChunk;
-        public bool Vnni;           // Q4_0 tiles through VnniKernels
+        public bool Vnni;           // Q4_0 and Q8_0 tiles through VnniKernels (Q8_0 in its VNNI layout)
     }
 
     /// <summary>Chunking for <paramref name="threads"/> threads (<see cref="ChunkPlan.ForPackedMatMul"/>).</summary>
@@ -209,8 +222,8 @@ internal static unsafe class PackedMatMul512
         ref var job = ref *(Job*)context;
         var b0 = chunk * job.PrepareBlocksPerChunk;
         var b1 = Math.Min(job.Blocks, b0 + job.PrepareBlocksPerChunk);
-        var offset = job.Type == GgmlType.Q8_0 ? 0 : Offset(job.Type);
-        var tileBlock = TileBlock(job.Type);
+        var offset = job.Type == GgmlType.Q8_0 && !job.Vnni ? 0 : Offset(job.Type);
+        var tileBlock = TileBlock(job.Type, job.Vnni);
         var tileBytes = (long)job.Blocks * tileBlock;
         var spill = stackalloc byte[ActivationQuant.Q8_0BlockBytes];
         for (var t = 0; t < job.Rows; t++)
@@ -228,7 +241,7 @@ internal static unsafe class PackedMatMul512
                     bits = *(ushort*)spill;
                 }
                 var y = codes.AsSByte();
-                if (job.Type == GgmlType.Q8_0)
+                if (job.Type == GgmlType.Q8_0 && !job.Vnni)
                 {
                     Avx512BW.ConvertToVector512Int16(y).Store((short*)(dst + 64 * r));
                     *(float*)(dst + TileRows * 64 + 4 * r) = Half16.ToFloat(bits);
@@ -248,8 +261,8 @@ internal static unsafe class PackedMatMul512
     {
         ref var job = ref *(Job*)context;
         var (g0, g1) = job.Chunks.Range(chunk);
-        var tileBytes = (long)job.Blocks * TileBlock(job.Type);
-        if (job.Vnni && job.Type == GgmlType.Q4_0)
+        var tileBytes = (long)job.Blocks * TileBlock(job.Type, job.Vnni);
+        if (job.Vnni && job.Type is GgmlType.Q4_0 or GgmlType.Q8_0)
         {
             RunVnni(ref job, g0, g1, tileBytes);
             return;
@@ -298,12 +311,13 @@ internal static unsafe class PackedMatMul512
         for (var t0 = 0; t0 < job.Rows; t0 += TileRows)
         {
             var count = Math.Min(TileRows, job.Rows - t0);
-            var kernel = VnniKernels.Q4_0(count);
+            var kernel = job.Type == GgmlType.Q8_0 ? VnniKernels.Q8_0(count) : VnniKernels.Q4_0(count);
+            var codeBytes = CodeBytes(job.Type);
             var tile = job.Tiles + t0 / TileRows * tileBytes;
             for (var g = g0; g < g1; g++)
             {
                 var codes = job.Weight + g * job.GroupBytes;
-                kernel(codes, (ushort*)(codes + job.Blocks * 256L), tile, job.Blocks, sums);
+                kernel(codes, (ushort*)(codes + job.Blocks * (long)codeBytes), tile, job.Blocks, sums);
                 for (var r = 0; r < count; r++) Store(ref job, Vector512.Load(sums + GroupRows * r), g, t0 + r);
             }
         }
