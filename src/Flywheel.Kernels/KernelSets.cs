@@ -5,10 +5,12 @@ namespace Flywheel.Kernels;
 
 /// <summary>
 /// Chooses the kernel set once per process: the x86 SIMD set (<see cref="CpuKernels"/>) when the CPU has AVX2 and
-/// FMA, using AVX-512 and AVX-VNNI kernels where the CPU has them, else the scalar reference.
+/// FMA, using AVX-512 and VNNI kernels where the CPU has them, else the scalar reference.
 /// <c>FLYWHEEL_KERNELS=reference</c> forces the reference; <c>avx2</c> forces the 256-bit SIMD set without VNNI
-/// (pmaddubsw); <c>avx512</c> (or <c>vnni</c>, <c>cpu</c>) asks for the best SIMD set. .NET 10 exposes 256-bit
-/// vpdpbusd only as AVX-VNNI, so a CPU with AVX512-VNNI alone (Zen 4) runs the 512-bit kernels with pmaddubsw. Sets the CPU
+/// (pmaddubsw); <c>avx512</c> (or <c>vnni</c>, <c>cpu</c>) asks for the best SIMD set. .NET 10 exposes vpdpbusd only
+/// as AVX-VNNI (VEX) and AVX10, so on a CPU with AVX512-VNNI alone (Zen 4) the best set reaches it through the
+/// machine-code tiles of <c>VnniKernels</c> ("avx512-vnni"); <c>avx512-novnni</c> keeps the 512-bit kernels on
+/// pmaddubsw. Sets the CPU
 /// cannot run fall back to the reference. <c>gpu</c> is reserved.
 /// The SIMD sets run matmuls and attention on <see cref="ThreadCount"/> threads: the physical cores this process may
 /// use unless <see cref="SetThreads"/> said otherwise before the first set was made.
@@ -23,6 +25,8 @@ public static class KernelSets
 
     private static readonly Lazy<IKernelSet?> Avx2Set = new(() => CpuKernels.IsSupported ? new CpuKernels(ThreadCount, useVnni: false, useAvx512: false) : null);
 
+    private static readonly Lazy<IKernelSet?> NoVnniSet = new(() => CpuKernels.IsSupported ? new CpuKernels(ThreadCount, useVnni: false) : null);
+
     private static int _threads;
 
     /// <summary>Threads the shared SIMD sets use (the calling thread included).</summary>
@@ -35,7 +39,7 @@ public static class KernelSets
     public static void SetThreads(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        if ((CpuSet.IsValueCreated || Avx2Set.IsValueCreated) && threads != ThreadCount)
+        if ((CpuSet.IsValueCreated || Avx2Set.IsValueCreated || NoVnniSet.IsValueCreated) && threads != ThreadCount)
         {
             throw new InvalidOperationException($"the kernel sets already run {ThreadCount} threads; set the count before first use");
         }
@@ -48,6 +52,7 @@ public static class KernelSets
         "reference" => Reference,
         _ when !CpuKernels.IsSupported => Reference,
         "avx2" => new CpuKernels(threads, useVnni: false, useAvx512: false),
+        "avx512-novnni" => new CpuKernels(threads, useVnni: false),
         null or "" or "avx512" or "vnni" or "cpu" => new CpuKernels(threads),
         _ => Reference,
     };
@@ -118,6 +123,7 @@ public static class KernelSets
     {
         "reference" => Reference,
         "avx2" => Avx2Set.Value ?? Reference,
+        "avx512-novnni" => NoVnniSet.Value ?? Reference,
         null or "" or "avx512" or "vnni" or "cpu" => Cpu ?? Reference,
         _ => Reference,
     };

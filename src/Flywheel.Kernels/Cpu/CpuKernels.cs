@@ -27,8 +27,9 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     private readonly bool _vnni512;
 
     /// <param name="threads">Threads per matmul, the calling thread included; 0 = one per logical processor.</param>
-    /// <param name="useVnni">Use AVX-VNNI (vpdpbusd) for int8 dot products when the CPU has it; false keeps to
-    /// AVX2's pmaddubsw/pmaddwd (the "avx2" set, also how the tests cover the fallback on VNNI machines).</param>
+    /// <param name="useVnni">Use vpdpbusd for int8 dot products when the CPU has it: AVX-VNNI in the 256-bit kernels,
+    /// AVX512-VNNI in the 512-bit ones (machine code, <see cref="VnniKernels"/>); false keeps to pmaddubsw/pmaddwd (also
+    /// how the tests cover the fallback on VNNI machines).</param>
     /// <param name="useAvx512">Use the 512-bit kernels (AVX-512 F/BW/DQ/VL) where the CPU has them and the set has
     /// one for the op; false keeps every op on its 256-bit path (the "avx2" set).</param>
     public CpuKernels(int threads = 0, bool useVnni = true, bool useAvx512 = true)

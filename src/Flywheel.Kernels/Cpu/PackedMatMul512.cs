@@ -7,7 +7,7 @@ using Flywheel.Tensors;
 namespace Flywheel.Kernels.Cpu;
 
 /// <summary>
-/// The 512-bit form of <see cref="PackedMatMul"/> (the "avx512" set): the same arithmetic, on twice the rows per
+/// The 512-bit form of <see cref="PackedMatMul"/> (the "avx512" and "avx512-vnni" sets): the same arithmetic, on twice the rows per
 /// instruction and up to eight activation rows per kernel call.
 /// <para>
 /// Layout. Output rows are taken in groups of sixteen; for each 32-block of the row, step j (elements 4j..4j+3) of row
@@ -37,6 +37,12 @@ namespace Flywheel.Kernels.Cpu;
 /// bound by memory, about 0.96x). A masked negate for the sign costs the JIT a subtract and a blend per row. Each row's
 /// float sum runs block after block as sum += (float)sumi · (d_w · d_a), separate multiply and add: bit-identical to
 /// <see cref="ReferenceKernels"/>.
+/// </para>
+/// <para>
+/// With AVX512-VNNI (the "avx512-vnni" set) Q4_0 and Q8_0 tiles run in <see cref="VnniKernels"/> instead: vpdpbusd
+/// adds four u8 × s8 products into an int32 lane in one instruction. Q8_0 then takes a layout of its own
+/// (<see cref="VnniQ8_0Layout"/>: codes + 128 as unsigned bytes, dword steps as Q4_0) and int8 tiles with −128·Σy as
+/// the offset. The float epilogue is the same, so are the results.
 /// </para>
 /// </summary>
 internal static unsafe class PackedMatMul512

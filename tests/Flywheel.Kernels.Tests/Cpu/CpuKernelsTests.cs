@@ -237,6 +237,7 @@ public sealed unsafe class CpuKernelsTests(ITestOutputHelper output)
         Assert.Equal(best, KernelSets.Choose(null).Name);
         Assert.Equal(best, KernelSets.Choose("avx512").Name);
         Assert.Equal("avx2", KernelSets.Choose("avx2").Name);
+        Assert.Equal(CpuKernels.Avx512Supported ? "avx512" : "avx2", KernelSets.Choose("avx512-novnni").Name);
         Assert.True(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.Q4_K));
         Assert.False(CpuKernels.IsAccelerated(KernelOp.MatMul, GgmlType.IQ4_XS));
     }
