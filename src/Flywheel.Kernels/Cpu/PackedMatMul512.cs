@@ -49,7 +49,7 @@ internal static unsafe class PackedMatMul512
 {
     public const int GroupRows = 16;
     public const int TileRows = 8;               // activation rows per kernel call (8 rows + their sums fit 32 zmm)
-    private const int TileBlockBytes = TileRows * 32 + TileRows * 4 + TileRows * 4;
+    internal const int TileBlockBytes = TileRows * 32 + TileRows * 4 + TileRows * 4;
     // Q8_0's tiles hold the codes as int16 for vpmaddwd, and need no offset sums.
     private const int WideTileBlockBytes = TileRows * 64 + TileRows * 4;
 

@@ -23,21 +23,23 @@ namespace Flywheel.Kernels.Cpu;
 /// </summary>
 internal static unsafe class VnniKernels
 {
-    /// <summary>True on Linux x64 when the CPU reports AVX512-VNNI (CPUID.7.0:ECX bit 11) and the OS runs AVX-512.</summary>
-    public static bool IsSupported { get; } = Detect();
+    private static readonly nint[]? Kernels = TryBuild();
 
-    private static readonly Lazy<nint[]> Q4_0Kernels = new(() => Build(EmitQ4_0));
-    private static readonly Lazy<nint[]> Q8_0Kernels = new(() => Build(EmitQ8_0));
+    /// <summary>
+    /// True on Linux x64 when the CPU reports AVX512-VNNI (CPUID.7.0:ECX bit 11), the OS runs AVX-512, and the kernels
+    /// could be mapped executable (a host that forbids it just gets the C# kernels).
+    /// </summary>
+    public static bool IsSupported => Kernels is not null;
 
     /// <summary>The Q4_0 kernel for a tile of <paramref name="rows"/> (1-8) activation rows.</summary>
     public static delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void> Q4_0(int rows) =>
-        (delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void>)Q4_0Kernels.Value[rows - 1];
+        (delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void>)Kernels![rows - 1];
 
     /// <summary>The Q8_0 kernel (weights in <see cref="PackedMatMul512.VnniQ8_0Layout"/>) for 1-8 activation rows.</summary>
     public static delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void> Q8_0(int rows) =>
-        (delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void>)Q8_0Kernels.Value[rows - 1];
+        (delegate* unmanaged[SuppressGCTransition]<byte*, ushort*, byte*, long, float*, void>)Kernels![PackedMatMul512.TileRows + rows - 1];
 
-    private static bool Detect()
+    private static bool CpuHasVnni()
     {
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return false;
         if (!CpuKernels.Avx512Supported) return false;
@@ -45,25 +47,35 @@ internal static unsafe class VnniKernels
         return (ecx & (1 << 11)) != 0;
     }
 
-    /// <summary>Writes the eight row-count variants into one run of executable pages.</summary>
-    private static nint[] Build(Action<X64Assembler, int> emit)
+    /// <summary>Q4_0's eight row-count variants then Q8_0's, in one run of executable pages; null without VNNI.</summary>
+    private static nint[]? TryBuild()
     {
+        if (!CpuHasVnni()) return null;
         var code = new List<byte>();
-        var starts = new int[PackedMatMul512.TileRows];
-        for (var rows = 1; rows <= PackedMatMul512.TileRows; rows++)
+        var starts = new List<int>();
+        foreach (var emit in new Action<X64Assembler, int>[] { EmitQ4_0, EmitQ8_0 })
         {
-            while (code.Count % 64 != 0) code.Add(0xCC);   // each kernel on its own cache line (int3 between)
-            starts[rows - 1] = code.Count;
-            var a = new X64Assembler();
-            emit(a, rows);
-            code.AddRange(a.ToArray());
+            for (var rows = 1; rows <= PackedMatMul512.TileRows; rows++)
+            {
+                while (code.Count % 64 != 0) code.Add(0xCC);   // each kernel on its own cache line (int3 between)
+                starts.Add(code.Count);
+                var a = new X64Assembler();
+                emit(a, rows);
+                code.AddRange(a.ToArray());
+            }
         }
-        var pages = ExecutableMemory.Load(code.ToArray());
+        byte* pages;
+        try
+        {
+            pages = ExecutableMemory.Load(code.ToArray());
+        }
+        catch (InvalidOperationException)
+        {
+            return null;    // mmap or mprotect refused (a W^X policy, a locked-down container)
+        }
         return starts.Select(s => (nint)(pages + s)).ToArray();
     }
 
-    // Registers: zmm0-7 the rows' float sums, zmm8-15 their int32 block sums (and zmm24-27 the high nibbles' below five rows), zmm16 the nibble mask, zmm17/18 low and
-    // high nibbles, zmm19 the loaded codes, zmm20 the weight scales, zmm21/22 the epilogue's products.
     /// <summary>
     /// prefetcht1 (into L2) at every row count. The C# tiles switch to L1 from six rows, where they compute long
     /// enough per line; these finish a line sooner, and the stream needs more lines in flight than L1's miss buffers
@@ -79,20 +91,11 @@ internal static unsafe class VnniKernels
     /// </summary>
     private static void EmitQ4_0(X64Assembler a, int rows)
     {
-        const int tileBlock = PackedMatMul512.TileRows * 40;
         for (var r = 0; r < rows; r++) a.Vpxord(r, r, r);
         a.MovImmediate32(Rax, 0x0F0F0F0F);
         a.VpbroadcastdFromGeneral(16, Rax);
-        const int loop = 0;
-        a.Label(loop);
-        for (var k = 0; k < 4; k++) a.Prefetch(At(Codes, PackedMatMul512.PrefetchDistance + 64 * k), L2Hint);
-        a.Prefetch(At(Scales, PackedMatMul512.PrefetchDistance / 8), L2Hint);
-        a.Vcvtph2ps(20, At(Scales));
-        for (var r = 0; r < rows; r++) a.Vpbroadcastd(8 + r, At(Tile, 288 + 4 * r));     // start from −8·Σy
-        // Up to four rows the chain of eight vpdpbusd into one register would bound the loop (latency, not throughput):
-        // the high nibbles then go into a second register, zmm24 + r, added before the epilogue.
-        var split = rows <= 4;
-        for (var r = 0; r < rows && split; r++) a.Vpxord(24 + r, 24 + r, 24 + r);
+        // Below five rows the high nibbles go into zmm24 + r (see StartBlock).
+        var split = StartBlock(a, rows, codeBytes: 256);
         for (var k = 0; k < 4; k++)
         {
             a.Vmovdqu32(19, At(Codes, 64 * k));
@@ -105,59 +108,67 @@ internal static unsafe class VnniKernels
                 a.Vpdpbusd(split ? 24 + r : 8 + r, 18, Dword(Tile, 32 * r + 16 + 4 * k));
             }
         }
-        for (var r = 0; r < rows; r++)
-        {
-            if (split) a.Vpaddd(8 + r, 8 + r, 24 + r);
-            // sum += (float)sumi · (d_w · d_y), a separate multiply and add as the reference.
-            a.Vcvtdq2ps(21, 8 + r);
-            a.Vmulps(22, 20, Dword(Tile, 256 + 4 * r));
-            a.Vmulps(21, 21, 22);
-            a.Vaddps(r, r, 21);
-        }
-        a.AddImmediate(Codes, 256);
-        a.AddImmediate(Scales, 32);
-        a.AddImmediate(Tile, tileBlock);
-        a.Decrement(Blocks);
-        a.JumpIfNotZero(loop);
-        for (var r = 0; r < rows; r++) a.Vmovups(At(Sums, 64 * r), r);
-        a.Vzeroupper();
-        a.Return();
+        EndBlock(a, rows, split, codeBytes: 256);
     }
+
     /// <summary>
     /// Q8_0: per block, eight 64-byte vectors of codes + 128 (step j: elements 4j..4j+3 of each row); the tile block
     /// holds the rows' 32 codes at 32·r, their float scales at 256 + 4·r and −128·Σy at 288 + 4·r.
     /// </summary>
     private static void EmitQ8_0(X64Assembler a, int rows)
     {
-        const int tileBlock = PackedMatMul512.TileRows * 40;
         for (var r = 0; r < rows; r++) a.Vpxord(r, r, r);
-        const int loop = 0;
-        a.Label(loop);
-        for (var k = 0; k < 8; k++) a.Prefetch(At(Codes, PackedMatMul512.PrefetchDistance + 64 * k), L2Hint);
-        a.Prefetch(At(Scales, PackedMatMul512.PrefetchDistance / 16), L2Hint);
-        a.Vcvtph2ps(20, At(Scales));
-        for (var r = 0; r < rows; r++) a.Vpbroadcastd(8 + r, At(Tile, 288 + 4 * r));     // start from −128·Σy
-        // Below five rows the even steps go into zmm24 + r, so two chains of four share the latency.
-        var split = rows <= 4;
-        for (var r = 0; r < rows && split; r++) a.Vpxord(24 + r, 24 + r, 24 + r);
+        // Below five rows the even steps go into zmm24 + r (see StartBlock).
+        var split = StartBlock(a, rows, codeBytes: 512);
         for (var k = 0; k < 8; k++)
         {
             a.Vmovdqu32(19, At(Codes, 64 * k));
             for (var r = 0; r < rows; r++) a.Vpdpbusd(split && k % 2 == 0 ? 24 + r : 8 + r, 19, Dword(Tile, 32 * r + 4 * k));
         }
+        EndBlock(a, rows, split, codeBytes: 512);
+    }
+
+    private const int Loop = 0;
+
+    /// <summary>
+    /// The start of a block, the same for every type: the loop's label, the prefetches of the codes and scales
+    /// <see cref="PackedMatMul512.PrefetchDistance"/> ahead, the sixteen weight scales as floats (zmm20), and each row's
+    /// int32 sum starting from its offset (−offset·Σy). Up to four rows a chain of eight vpdpbusd into one register
+    /// would bound the loop by latency rather than throughput, so half of each row's steps go into a second register,
+    /// zmm24 + r, zeroed here; returns whether it does.
+    /// </summary>
+    private static bool StartBlock(X64Assembler a, int rows, int codeBytes)
+    {
+        a.Label(Loop);
+        for (var k = 0; k < codeBytes / 64; k++) a.Prefetch(At(Codes, PackedMatMul512.PrefetchDistance + 64 * k), L2Hint);
+        a.Prefetch(At(Scales, PackedMatMul512.PrefetchDistance / (codeBytes / 32)), L2Hint);
+        a.Vcvtph2ps(20, At(Scales));
+        for (var r = 0; r < rows; r++) a.Vpbroadcastd(8 + r, At(Tile, PackedMatMul512.TileRows * 36 + 4 * r));
+        var split = rows <= 4;
+        for (var r = 0; r < rows && split; r++) a.Vpxord(24 + r, 24 + r, 24 + r);
+        return split;
+    }
+
+    /// <summary>
+    /// The end of a block and of the kernel, the same for every type: each row's float sum takes the block as
+    /// sum += (float)sumi · (d_w · d_y), a separate multiply and add as the reference; the pointers step to the next
+    /// block; after the last, the sums go out.
+    /// </summary>
+    private static void EndBlock(X64Assembler a, int rows, bool split, int codeBytes)
+    {
         for (var r = 0; r < rows; r++)
         {
             if (split) a.Vpaddd(8 + r, 8 + r, 24 + r);
             a.Vcvtdq2ps(21, 8 + r);
-            a.Vmulps(22, 20, Dword(Tile, 256 + 4 * r));
+            a.Vmulps(22, 20, Dword(Tile, PackedMatMul512.TileRows * 32 + 4 * r));
             a.Vmulps(21, 21, 22);
             a.Vaddps(r, r, 21);
         }
-        a.AddImmediate(Codes, 512);
+        a.AddImmediate(Codes, codeBytes);
         a.AddImmediate(Scales, 32);
-        a.AddImmediate(Tile, tileBlock);
+        a.AddImmediate(Tile, PackedMatMul512.TileBlockBytes);
         a.Decrement(Blocks);
-        a.JumpIfNotZero(loop);
+        a.JumpIfNotZero(Loop);
         for (var r = 0; r < rows; r++) a.Vmovups(At(Sums, 64 * r), r);
         a.Vzeroupper();
         a.Return();
