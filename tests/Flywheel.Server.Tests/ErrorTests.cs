@@ -117,6 +117,35 @@ public class ErrorTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
     }
 
+    /// <summary>
+    /// A model folder whose config.json is a named pipe: the load blocks reading it until the test writes, so the
+    /// server is held "still loading" for as long as the test needs, with no timing involved.
+    /// </summary>
+    [LinuxFact]
+    public async Task Model_still_loading_gets_503_and_health_says_loading()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Flywheel.Testing.TestPaths.TempDir(), "loading-" + Guid.NewGuid().ToString("N")));
+        var config = Path.Combine(folder.FullName, "config.json");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [config])) await mkfifo.WaitForExitAsync();
+        await using var server = await TestServer.StartAsync(o => o with { Models = [new("slow", folder.FullName)] }, waitForModels: false);
+        try
+        {
+            using var health = await server.Http.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Contains("loading", await health.Content.ReadAsStringAsync());
+            var (status, error) = await PostAsync(server, "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("model_loading", error.GetProperty("code").GetString());
+            Assert.Contains("still loading", error.GetProperty("message").GetString());
+        }
+        finally
+        {
+            // Let the load end: the pipe gives the reader "{" and closes, and the load fails on the bad JSON.
+            await using (var writer = new FileStream(config, FileMode.Open, FileAccess.Write)) await writer.WriteAsync("{"u8.ToArray());
+            await Assert.ThrowsAnyAsync<Exception>(() => server.Models.WhenAllLoaded());
+        }
+    }
+
     [Fact]
     public async Task Client_that_disconnects_mid_stream_frees_its_session()
     {
