@@ -69,9 +69,9 @@ internal static unsafe class VnniKernels
         {
             pages = ExecutableMemory.Load(code.ToArray());
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
         {
-            return null;    // mmap or mprotect refused (a W^X policy, a locked-down container)
+            return null;    // mmap or mprotect refused (a W^X policy, a locked-down container), or no libc to ask
         }
         return starts.Select(s => (nint)(pages + s)).ToArray();
     }
