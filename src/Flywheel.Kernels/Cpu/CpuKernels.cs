@@ -88,7 +88,8 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         }
         if (_avx512 && PackedMatMul512.Supports(weightType))
         {
-            bytes = Math.Max(bytes, AlignUp(_reference.MatMulScratchBytes(weightType, inputFeatures, rows)) + PackedMatMul512.ActivationExtraBytes(inputFeatures, rows));
+            // Its activations go straight into the tiles, from the start of the scratch.
+            bytes = Math.Max(bytes, PackedMatMul512.ActivationTileBytes(inputFeatures, rows));
         }
         return bytes;
     }
@@ -147,7 +148,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
         }
         if (weight.Packed is { } wide && wide.Layout == PackedMatMul512.LayoutOf(weight.Type, _vnni512))
         {
-            MatMulPacked512(weight, wide, input, output, rows, scratch, actRowBytes);
+            MatMulPacked512(weight, wide, input, output, rows, scratch);
             return;
         }
         fixed (float* x = input)
@@ -250,16 +251,15 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
     }
 
     private void MatMulPacked512(TensorView weight, PackedTensor packed, ReadOnlySpan<float> input, Span<float> output, int rows,
-        Span<byte> scratch, long actRowBytes)
+        Span<byte> scratch)
     {
         var inFeatures = checked((int)weight.RowLength);
         var outFeatures = RowCount(weight);
-        var extraOffset = AlignUp(actRowBytes * rows);
-        if (scratch.Length < extraOffset + PackedMatMul512.ActivationExtraBytes(inFeatures, rows)) throw new ArgumentException("matmul scratch is too small");
+        if (scratch.Length < PackedMatMul512.ActivationTileBytes(inFeatures, rows)) throw new ArgumentException("matmul scratch is too small");
         if (packed.Data == null) throw new ObjectDisposedException(weight.Name, "the packed weight was disposed");
         fixed (float* x = input)
         fixed (float* y = output)
-        fixed (byte* act = scratch)
+        fixed (byte* tiles = scratch)
         {
             var job = new PackedMatMul512.Job
             {
@@ -268,9 +268,7 @@ public sealed unsafe partial class CpuKernels : IKernelSet, IDisposable
                 Type = weight.Type,
                 Blocks = inFeatures / 32,
                 Input = x,
-                Act = act,
-                ActRowBytes = actRowBytes,
-                Tiles = act + extraOffset,
+                Tiles = tiles,
                 Output = y,
                 Rows = rows,
                 OutFeatures = outFeatures,

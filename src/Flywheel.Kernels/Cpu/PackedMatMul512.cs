@@ -53,8 +53,11 @@ internal static unsafe class PackedMatMul512
     // Q8_0's tiles hold the codes as int16 for vpmaddwd, and need no offset sums.
     private const int WideTileBlockBytes = TileRows * 64 + TileRows * 4;
 
-    // Q8_0 under VNNI keeps int8 tiles with an offset, as Q4_0 does.
-    private static int TileBlock(GgmlType type, bool vnni) => type == GgmlType.Q8_0 && !vnni ? WideTileBlockBytes : TileBlockBytes;
+    /// <summary>Whether the tiles hold int16 codes for vpmaddwd: Q8_0 off VNNI. Under VNNI Q8_0 keeps int8 tiles with an
+    /// offset, as Q4_0 does.</summary>
+    private static bool WideTiles(GgmlType type, bool vnni) => type == GgmlType.Q8_0 && !vnni;
+
+    private static int TileBlock(GgmlType type, bool vnni) => WideTiles(type, vnni) ? WideTileBlockBytes : TileBlockBytes;
     // Far ahead (1-2 groups): with eight activation rows a 16-row group takes long enough that a DRAM-bound batch
     // decode stalls on nearer lines. Batch-8 decode of the Qwen2.5-0.5B-shaped Q4_0 file, alternating in one run:
     // 16 KiB 1.10-1.15x of 2 KiB, 8 KiB and 32 KiB in between; prompt and single-row decode unchanged.
@@ -102,11 +105,11 @@ internal static unsafe class PackedMatMul512
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
     };
 
-    /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16), applied as offset · Σy; Q8_0's are signed.</summary>
+    /// <summary>−offset of the unsigned codes (Q4_0's 8, Q5_0's 16, and Q8_0's 128 in the VNNI layout, which stores
+    /// w + 128), applied as offset · Σy.</summary>
     private static int Offset(GgmlType type) => type switch
     {
-        GgmlType.Q8_0 => 128,   // VNNI only: the codes are stored + 128
-
+        GgmlType.Q8_0 => 128,
         GgmlType.Q4_0 => 8,
         GgmlType.Q5_0 => 16,
         _ => throw new NotSupportedException(GgmlTypeInfo.Name(type)),
@@ -117,8 +120,8 @@ internal static unsafe class PackedMatMul512
 
     public static int Groups(int outFeatures) => (outFeatures + GroupRows - 1) / GroupRows;
 
-    /// <summary>Scratch beyond the quantized activations: the activation tiles.</summary>
-    public static long ActivationExtraBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * Math.Max(TileBlockBytes, WideTileBlockBytes);
+    /// <summary>Scratch for the activation tiles, which <see cref="PrepareActivations"/> fills straight from the floats.</summary>
+    public static long ActivationTileBytes(int n, int rows) => (long)((rows + TileRows - 1) / TileRows) * (n / 32) * Math.Max(TileBlockBytes, WideTileBlockBytes);
 
     /// <summary>Rearranges a [n, out] weight (rows beyond the last group's end are zero).</summary>
     public static PackedTensor Pack(TensorView weight, bool vnni = false)
@@ -194,8 +197,6 @@ internal static unsafe class PackedMatMul512
         public GgmlType Type;
         public int Blocks;          // 32-blocks per row
         public float* Input;        // [rows, in]
-        public byte* Act;           // [rows, act row bytes] Q8_0 activations
-        public long ActRowBytes;
         public byte* Tiles;         // [row tiles, blocks, TileBlock(Type)]
         public float* Output;       // [rows, out]
         public int Rows;
@@ -228,7 +229,8 @@ internal static unsafe class PackedMatMul512
         ref var job = ref *(Job*)context;
         var b0 = chunk * job.PrepareBlocksPerChunk;
         var b1 = Math.Min(job.Blocks, b0 + job.PrepareBlocksPerChunk);
-        var offset = job.Type == GgmlType.Q8_0 && !job.Vnni ? 0 : Offset(job.Type);
+        var wide = WideTiles(job.Type, job.Vnni);
+        var offset = wide ? 0 : Offset(job.Type);
         var tileBlock = TileBlock(job.Type, job.Vnni);
         var tileBytes = (long)job.Blocks * tileBlock;
         var spill = stackalloc byte[ActivationQuant.Q8_0BlockBytes];
@@ -247,7 +249,7 @@ internal static unsafe class PackedMatMul512
                     bits = *(ushort*)spill;
                 }
                 var y = codes.AsSByte();
-                if (job.Type == GgmlType.Q8_0 && !job.Vnni)
+                if (wide)
                 {
                     Avx512BW.ConvertToVector512Int16(y).Store((short*)(dst + 64 * r));
                     *(float*)(dst + TileRows * 64 + 4 * r) = Half16.ToFloat(bits);

@@ -12,7 +12,6 @@ internal static class KernelSetParity
     private static readonly Lazy<CpuKernels> Multi512 = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount), useVnni: false));
     private static readonly Lazy<CpuKernels> Single512 = new(() => new CpuKernels(1, useVnni: false));
     private static readonly Lazy<CpuKernels> Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
-    private static readonly Lazy<CpuKernels> Multi512Vnni = new(() => new CpuKernels(Math.Max(2, Environment.ProcessorCount)));
     private static readonly Lazy<CpuKernels> Single512Vnni = new(() => new CpuKernels(1));
 
     /// <summary>
@@ -38,7 +37,7 @@ internal static class KernelSetParity
         "avx512" => Multi512.Value,
         "avx512-1t" => Single512.Value,
         "avx-vnni" => Vnni.Value,
-        "avx512-vnni" => Multi512Vnni.Value,
+        "avx512-vnni" => Vnni.Value,     // the same best set: AVX512-VNNI where the CPU has it
         "avx512-vnni-1t" => Single512Vnni.Value,
         _ => throw new ArgumentException($"no kernel set {name}"),
     };
